@@ -1,0 +1,147 @@
+"""Input checks shared by the public entry points."""
+
+import numbers
+
+import numpy as np
+
+
+def check_input_bounds(input_bounds, n_features, name="input_bounds"):
+    """Validate a box and return it as a float array of shape (n_features, 2).
+
+    Parameters
+    ----------
+    input_bounds : array-like of shape (n_features, 2) or sequence of (lower, upper) pairs
+        One ``(lower, upper)`` pair per feature, in original units.
+    n_features : int
+        Number of features the network takes.
+    name : str, default="input_bounds"
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    bounds : ndarray of shape (n_features, 2)
+        A new array; the caller's object is never modified.
+
+    Raises
+    ------
+    ValueError
+        If the shape is wrong, a bound is NaN or infinite, or a lower bound
+        exceeds its upper bound.
+    """
+    try:
+        bounds = np.array(input_bounds, dtype=float, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be numeric (lower, upper) pairs, one per feature; "
+            f"got {input_bounds!r}."
+        ) from exc
+
+    if bounds.ndim == 1 and bounds.shape == (2,) and n_features == 1:
+        bounds = bounds.reshape(1, 2)
+    if bounds.ndim != 2 or bounds.shape != (n_features, 2):
+        raise ValueError(
+            f"{name} must have shape (n_features, 2) = ({n_features}, 2), one "
+            f"(lower, upper) pair per feature; got shape {bounds.shape}."
+        )
+
+    if not np.all(np.isfinite(bounds)):
+        bad = [i for i in range(n_features) if not np.all(np.isfinite(bounds[i]))]
+        raise ValueError(
+            f"{name} must be finite because the MILP needs a bounded box; feature(s) "
+            f"{bad} have bounds {bounds[bad].tolist()}. Give finite (lower, upper) "
+            f"values for every feature."
+        )
+
+    inverted = np.flatnonzero(bounds[:, 0] > bounds[:, 1])
+    if inverted.size:
+        i = int(inverted[0])
+        raise ValueError(
+            f"{name} is empty: lower > upper for feature {i} "
+            f"(lower={bounds[i, 0]!r}, upper={bounds[i, 1]!r}). Swap the two values "
+            f"or widen the interval."
+        )
+    return bounds
+
+
+def check_sense(sense):
+    """Return ``sense`` if it is "min" or "max", else raise ValueError."""
+    if sense not in ("min", "max"):
+        raise ValueError(f"sense must be 'min' or 'max'; got {sense!r}.")
+    return sense
+
+
+def check_positive_number(value, name, allow_none=True):
+    """Return ``value`` as float if it is a positive real number (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a positive number of seconds or None; got {value!r}.")
+    return float(value)
+
+
+def check_output_weights(output_weights, n_outputs):
+    """Turn an output selection into a weight vector over the network outputs.
+
+    Parameters
+    ----------
+    output_weights : None, int or array-like of shape (n_outputs,)
+        None selects the only output of a single-output network; an int selects
+        one output by index; an array gives the weight of each output in the
+        objective ``sum_k w_k y_k``.
+    n_outputs : int
+        Number of network outputs.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_outputs,)
+    """
+    if output_weights is None:
+        if n_outputs != 1:
+            raise ValueError(
+                f"The network has {n_outputs} outputs; pass output_weights=k to optimize "
+                f"output k, or an array of {n_outputs} weights for a weighted sum."
+            )
+        return np.ones(1)
+
+    if isinstance(output_weights, numbers.Integral) and not isinstance(output_weights, bool):
+        if not 0 <= output_weights < n_outputs:
+            raise ValueError(
+                f"output_weights={output_weights} is not a valid output index; the "
+                f"network has outputs 0..{n_outputs - 1}."
+            )
+        weights = np.zeros(n_outputs)
+        weights[output_weights] = 1.0
+        return weights
+
+    weights = np.array(output_weights, dtype=float, copy=True).ravel()
+    if weights.shape != (n_outputs,) or not np.all(np.isfinite(weights)):
+        raise ValueError(
+            f"output_weights must be an output index or {n_outputs} finite weights; "
+            f"got {output_weights!r}."
+        )
+    if not np.any(weights):
+        raise ValueError("output_weights are all zero, so there is nothing to optimize.")
+    return weights
+
+
+def check_output_bounds(output_bounds, n_outputs):
+    """Validate optional bounds on the network outputs; return (n_outputs, 2) with +-inf allowed."""
+    if output_bounds is None:
+        return None
+    bounds = np.array(output_bounds, dtype=float, copy=True)
+    if bounds.ndim == 1 and bounds.shape == (2,) and n_outputs == 1:
+        bounds = bounds.reshape(1, 2)
+    if bounds.shape != (n_outputs, 2) or np.any(np.isnan(bounds)):
+        raise ValueError(
+            f"output_bounds must have shape ({n_outputs}, 2) with no NaN, one "
+            f"(lower, upper) pair per output (use -inf/inf for no bound); got "
+            f"{output_bounds!r}."
+        )
+    if np.any(bounds[:, 0] > bounds[:, 1]):
+        raise ValueError(f"output_bounds has lower > upper: {bounds.tolist()}.")
+    return bounds
