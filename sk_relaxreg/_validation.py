@@ -5,6 +5,25 @@ import numbers
 import numpy as np
 
 
+def _numeric_array(value, rule):
+    """Return ``value`` as a new float array, or raise ValueError starting with ``rule``.
+
+    numpy would turn numeric strings such as ``"1.5"`` into floats; they are
+    rejected here like any other non-number.
+    """
+    message = f"{rule}; got {value!r}."
+    try:
+        raw = np.asarray(value)
+        array = np.array(value, dtype=float, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(message) from exc
+    if raw.dtype.kind in "US" or (
+        raw.dtype == object and any(isinstance(v, (str, bytes)) for v in raw.ravel())
+    ):
+        raise ValueError(message)
+    return array
+
+
 def check_input_bounds(input_bounds, n_features, name="input_bounds"):
     """Validate a box and return it as a float array of shape (n_features, 2).
 
@@ -25,16 +44,12 @@ def check_input_bounds(input_bounds, n_features, name="input_bounds"):
     Raises
     ------
     ValueError
-        If the shape is wrong, a bound is NaN or infinite, or a lower bound
-        exceeds its upper bound.
+        If a bound is not a number (strings included), the shape is wrong, a
+        bound is NaN or infinite, or a lower bound exceeds its upper bound.
     """
-    try:
-        bounds = np.array(input_bounds, dtype=float, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{name} must be numeric (lower, upper) pairs, one per feature; "
-            f"got {input_bounds!r}."
-        ) from exc
+    bounds = _numeric_array(
+        input_bounds, f"{name} must be numeric (lower, upper) pairs, one per feature"
+    )
 
     if bounds.ndim == 1 and bounds.shape == (2,) and n_features == 1:
         bounds = bounds.reshape(1, 2)
@@ -108,7 +123,12 @@ def check_output_weights(output_weights, n_outputs):
             )
         return np.ones(1)
 
-    if isinstance(output_weights, numbers.Integral) and not isinstance(output_weights, bool):
+    if isinstance(output_weights, bool):
+        raise ValueError(
+            f"output_weights must be an output index or {n_outputs} finite weights; "
+            f"got the bool {output_weights!r}."
+        )
+    if isinstance(output_weights, numbers.Integral):
         if not 0 <= output_weights < n_outputs:
             raise ValueError(
                 f"output_weights={output_weights} is not a valid output index; the "
@@ -118,7 +138,9 @@ def check_output_weights(output_weights, n_outputs):
         weights[output_weights] = 1.0
         return weights
 
-    weights = np.array(output_weights, dtype=float, copy=True).ravel()
+    weights = _numeric_array(
+        output_weights, f"output_weights must be an output index or {n_outputs} finite weights"
+    ).ravel()
     if weights.shape != (n_outputs,) or not np.all(np.isfinite(weights)):
         raise ValueError(
             f"output_weights must be an output index or {n_outputs} finite weights; "
@@ -133,15 +155,25 @@ def check_output_bounds(output_bounds, n_outputs):
     """Validate optional bounds on the network outputs; return (n_outputs, 2) with +-inf allowed."""
     if output_bounds is None:
         return None
-    bounds = np.array(output_bounds, dtype=float, copy=True)
+    rule = (
+        f"output_bounds must have shape ({n_outputs}, 2) with no NaN, one (lower, upper) "
+        f"pair per output (use -inf/inf for no bound)"
+    )
+    bounds = _numeric_array(output_bounds, rule)
     if bounds.ndim == 1 and bounds.shape == (2,) and n_outputs == 1:
         bounds = bounds.reshape(1, 2)
     if bounds.shape != (n_outputs, 2) or np.any(np.isnan(bounds)):
-        raise ValueError(
-            f"output_bounds must have shape ({n_outputs}, 2) with no NaN, one "
-            f"(lower, upper) pair per output (use -inf/inf for no bound); got "
-            f"{output_bounds!r}."
-        )
+        raise ValueError(f"{rule}; got {output_bounds!r}.")
     if np.any(bounds[:, 0] > bounds[:, 1]):
-        raise ValueError(f"output_bounds has lower > upper: {bounds.tolist()}.")
+        raise ValueError(
+            f"output_bounds has lower > upper: {bounds.tolist()}. Swap the two values "
+            f"of each such pair."
+        )
+    # A lower bound of +inf or an upper bound of -inf admits no finite output.
+    if np.any(bounds[:, 0] == np.inf) or np.any(bounds[:, 1] == -np.inf):
+        raise ValueError(
+            f"output_bounds need lower < inf and upper > -inf, because no output can "
+            f"meet them otherwise; got {bounds.tolist()}. Use -inf for no lower bound "
+            f"and inf for no upper bound."
+        )
     return bounds

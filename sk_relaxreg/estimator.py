@@ -1,5 +1,6 @@
 """TractableMLPRegressor: a ReLU network regressor trained so that its MILP is easy to solve."""
 
+import contextlib
 import numbers
 import warnings
 
@@ -21,7 +22,9 @@ from ._validation import (
     check_sense,
 )
 from .bounds import count_unstable, interval_bounds
+from .lp_gap import LPGapPenalty
 from .exceptions import ExtrapolationWarning
+from .highs_milp import build_milp_arrays, lp_relaxation_bound
 from .milp import embed_network, to_pyomo_model
 from .network import AffineScaling, build_module, network_in_original_units
 from .optimize import optimize_network
@@ -37,6 +40,20 @@ OPTIMIZERS = {
 
 #: At most this many training inputs are kept as starting-point candidates for optimize().
 MAX_STORED_CANDIDATES = 5000
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads):
+    """Set torch's intra-op thread count for the duration of the block."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _is_optimizer_class(value):
@@ -84,6 +101,11 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         table of losses after every epoch.
     device : str, default="cpu"
         torch device used for training.
+    n_threads : int or None, default=1
+        torch intra-op threads during ``fit``, restored afterwards. The layers
+        of these networks are so small that one thread is usually fastest, and
+        it avoids oversubscription when fits run in parallel. None leaves
+        torch's setting alone. Note: torch's thread count is process-wide.
     input_bounds : array-like of shape (n_features, 2) or None, default=None
         The box ``[lower, upper]`` per feature, in original units, over which
         the bound penalties are computed and the MILP is built. None uses the
@@ -101,6 +123,33 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
     relu_stability : float, default=0.0
         Weight of the ReLU stability loss of Xiao et al. (2019), the mean of
         ``-tanh(1 + L * U)``.
+    lp_gap : float, default=0.0
+        Weight of the LP-relaxation gap: the mean, over ``lp_gap_samples``
+        points of each batch, of the gap between the network's output at a
+        point and the LP relaxation of its big-M MILP with the input fixed at
+        that point (see :mod:`sk_relaxreg.lp_gap`), in standardized output units.
+    lp_gap_sense : {"min", "max", "both"}, default="min"
+        Which side of the relaxation to tighten: ``f(x) - V_min(x)`` for
+        "min" (pick it when you will minimize the network), ``V_max(x) - f(x)``
+        for "max", their sum for "both".
+    lp_gap_samples : int or None, default=8
+        Points per batch at which the gap is evaluated; None uses the whole batch.
+    lp_gap_engine : {"fast", "exact"}, default="fast"
+        "exact" solves one LP per point with HiGHS (warm-started); "fast"
+        computes a bound on the same LP value for all points at once in torch
+        by an optimized-slope backward pass. The fast bound is never above the
+        LP value, so the gap is never understated.
+    lp_gap_mode : {"direct", "total"}, default="direct"
+        "direct" differentiates the LP value with the big-M constants held
+        fixed; "total" also differentiates through the interval bounds, which
+        gives the exact total derivative.
+    lp_gap_iterations : int, default=5
+        Slope-optimization steps per training step of the fast engine; slopes
+        are warm-started per training point across steps.
+    lp_gap_direction : array-like of shape (n_outputs,) or None, default=None
+        Non-negative objective direction over the outputs (in standardized
+        output units) for multi-output networks; normalised to unit length.
+        None uses equal weights.
 
     Attributes
     ----------
@@ -140,12 +189,20 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str],
+        "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "input_bounds": ["array-like", None],
         "l1": [Interval(numbers.Real, 0, None, closed="left")],
         "l2": [Interval(numbers.Real, 0, None, closed="left")],
         "bound_width": [Interval(numbers.Real, 0, None, closed="left")],
         "stable_neuron": [Interval(numbers.Real, 0, None, closed="left")],
         "relu_stability": [Interval(numbers.Real, 0, None, closed="left")],
+        "lp_gap": [Interval(numbers.Real, 0, None, closed="left")],
+        "lp_gap_sense": [StrOptions({"min", "max", "both"})],
+        "lp_gap_samples": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "lp_gap_engine": [StrOptions({"fast", "exact"})],
+        "lp_gap_mode": [StrOptions({"direct", "total"})],
+        "lp_gap_iterations": [Interval(numbers.Integral, 0, None, closed="left")],
+        "lp_gap_direction": ["array-like", None],
     }
 
     def __init__(
@@ -160,12 +217,20 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         device="cpu",
+        n_threads=1,
         input_bounds=None,
         l1=0.0,
         l2=0.0,
         bound_width=0.0,
         stable_neuron=0.0,
         relu_stability=0.0,
+        lp_gap=0.0,
+        lp_gap_sense="min",
+        lp_gap_samples=8,
+        lp_gap_engine="fast",
+        lp_gap_mode="direct",
+        lp_gap_iterations=5,
+        lp_gap_direction=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.max_epochs = max_epochs
@@ -177,12 +242,20 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.n_threads = n_threads
         self.input_bounds = input_bounds
         self.l1 = l1
         self.l2 = l2
         self.bound_width = bound_width
         self.stable_neuron = stable_neuron
         self.relu_stability = relu_stability
+        self.lp_gap = lp_gap
+        self.lp_gap_sense = lp_gap_sense
+        self.lp_gap_samples = lp_gap_samples
+        self.lp_gap_engine = lp_gap_engine
+        self.lp_gap_mode = lp_gap_mode
+        self.lp_gap_iterations = lp_gap_iterations
+        self.lp_gap_direction = lp_gap_direction
 
     # ------------------------------------------------------------------ fit
 
@@ -228,7 +301,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         box_scaled = self._x_scaling.transform(self.input_bounds_.T).T
 
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), _torch_threads(self.n_threads):
             torch.manual_seed(seed)
             module = build_module(self.n_features_in_, hidden, self.n_outputs_)
             self.net_ = self._make_net(module, optimizer, X.shape[0], seed)
@@ -318,11 +391,39 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             verbose=1 if self.verbose >= 2 else 0,
         )
         net.penalty_weights = self._penalty_weights()
-        net.batch_penalties = self._batch_penalties()
+        net.batch_penalties = self._batch_penalties(seed)
         return net
 
-    def _batch_penalties(self):
-        return []
+    def _batch_penalties(self, seed):
+        if self.lp_gap <= 0:
+            return []
+        if self.lp_gap_direction is None:
+            direction = np.full(self.n_outputs_, 1.0 / np.sqrt(self.n_outputs_))
+        else:
+            direction = np.array(self.lp_gap_direction, dtype=float, copy=True).ravel()
+            if (
+                direction.shape != (self.n_outputs_,)
+                or not np.all(np.isfinite(direction))
+                or np.any(direction < 0)
+                or not np.any(direction > 0)
+            ):
+                raise ValueError(
+                    f"lp_gap_direction must be {self.n_outputs_} finite non-negative weights, "
+                    f"not all zero; got {self.lp_gap_direction!r}."
+                )
+            direction = direction / np.linalg.norm(direction)
+        return [
+            LPGapPenalty(
+                weight=float(self.lp_gap),
+                sense=self.lp_gap_sense,
+                n_samples=self.lp_gap_samples,
+                engine=self.lp_gap_engine,
+                mode=self.lp_gap_mode,
+                n_iterations=int(self.lp_gap_iterations),
+                direction=direction,
+                seed=seed,
+            )
+        ]
 
     def _store_fitted_network(self):
         self.network_ = network_in_original_units(self.net_.module_, self._x_scaling, self._y_scaling)
@@ -426,6 +527,72 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         return embed_network(
             model, self.network_, box, inputs, outputs, name=name, layer_bounds=layer_bounds
         )
+
+    def tractability_report(self, input_bounds=None, sense="min", output_weights=None,
+                            solve=True, time_limit=None, solver_options=None):
+        """Measure how hard the network's MILP over a box is, without changing the model.
+
+        Parameters
+        ----------
+        input_bounds : array-like of shape (n_features, 2), optional
+            Defaults to ``input_bounds_``.
+        sense : {"min", "max"}, default="min"
+        output_weights : None, int or array-like, default=None
+            As in :meth:`optimize`.
+        solve : bool, default=True
+            Also solve the MILP (with HiGHS) to report its optimum and the root LP gap.
+        time_limit : float, optional
+            Time limit of that solve in seconds.
+        solver_options : dict, optional
+            HiGHS options for both the LP and the MILP solve.
+
+        Returns
+        -------
+        report : dict
+            ``n_unstable``, ``n_unstable_per_layer``, ``n_binaries``,
+            ``mean_bound_width`` (mean ``U - L`` over hidden neurons, in the
+            units of ``network_``'s pre-activations), ``max_big_m`` (largest
+            ``max(-L, U)`` over unstable neurons), ``root_lp_bound`` (optimum of
+            the LP relaxation over the whole box), and, when ``solve``:
+            ``milp_objective``, ``milp_status``, ``solve_time``, ``n_nodes``,
+            ``root_lp_gap`` (``|milp_objective - root_lp_bound|`` in output
+            units) and ``root_lp_gap_scaled`` (the same divided by the
+            training standard deviation of the weighted output).
+        """
+        check_is_fitted(self)
+        check_sense(sense)
+        weights = check_output_weights(output_weights, self.n_outputs_)
+        box, layer_bounds = self._box(input_bounds)
+        arrays = build_milp_arrays(self.network_, box, layer_bounds, weights)
+        lower = np.concatenate([L for L, _ in layer_bounds]) if layer_bounds else np.zeros(0)
+        upper = np.concatenate([U for _, U in layer_bounds]) if layer_bounds else np.zeros(0)
+        unstable = (lower < 0) & (upper > 0)
+        per_layer = count_unstable(layer_bounds)
+        report = {
+            "n_unstable": int(per_layer.sum()),
+            "n_unstable_per_layer": per_layer.tolist(),
+            "n_binaries": arrays.n_binaries,
+            "mean_bound_width": float(np.mean(upper - lower)) if lower.size else 0.0,
+            "max_big_m": float(np.max(np.maximum(-lower[unstable], upper[unstable])))
+            if unstable.any() else 0.0,
+            "root_lp_bound": lp_relaxation_bound(arrays, sense=sense, options=solver_options),
+        }
+        if solve:
+            result = self.optimize(sense=sense, input_bounds=box if input_bounds is not None else None,
+                                   output_weights=output_weights, time_limit=time_limit,
+                                   solver_options=solver_options)
+            report.update(
+                milp_objective=result.objective,
+                milp_status=result.status,
+                solve_time=result.solve_time,
+                n_nodes=result.n_nodes,
+            )
+            if result.objective is not None and report["root_lp_bound"] is not None:
+                gap = abs(result.objective - report["root_lp_bound"])
+                output_scale = float(np.sqrt(np.sum((weights * self._y_scaling.scale) ** 2)))
+                report["root_lp_gap"] = gap
+                report["root_lp_gap_scaled"] = gap / output_scale
+        return report
 
     def optimize(
         self,

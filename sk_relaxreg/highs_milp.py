@@ -42,6 +42,10 @@ class MilpArrays:
     h_cols: list
     delta_cols: list
     kinds: list
+    affine_rows: list = None
+    bigm_z_rows: list = None
+    bigm_delta_rows: list = None
+    output_rows: np.ndarray = None
 
     @property
     def n_cols(self):
@@ -130,11 +134,16 @@ def build_milp_arrays(network, input_bounds, layer_bounds, output_weights, outpu
         y_cols = new_cols(output_bounds[:, 0], output_bounds[:, 1])
 
     rows = _TripletBuilder()
+    affine_rows, bigm_z_rows, bigm_delta_rows = [], [], []
     previous = x_cols
     previous_index = np.arange(network.n_inputs)
     for l, ((L, U), kind) in enumerate(zip(layer_bounds, kinds)):
         W, b = network.weights[l], network.biases[l]
+        affine_rows.append(np.full(len(L), -1))
+        bigm_z_rows.append(np.full(len(L), -1))
+        bigm_delta_rows.append(np.full(len(L), -1))
         for j in kind["kept"]:
+            affine_rows[l][j] = len(rows.lower)
             rows.add_row(
                 np.concatenate(([z_cols[l][j]], previous)),
                 np.concatenate(([1.0], -W[j, previous_index])),
@@ -146,12 +155,15 @@ def build_milp_arrays(network, input_bounds, layer_bounds, output_weights, outpu
         for j in kind["unstable"]:
             h, z, d = h_cols[l][j], z_cols[l][j], delta_cols[l][j]
             rows.add_row([h, z], [1.0, -1.0], 0.0, np.inf)
+            bigm_z_rows[l][j] = len(rows.lower)
             rows.add_row([h, z, d], [1.0, -1.0, -L[j]], -np.inf, -L[j])
+            bigm_delta_rows[l][j] = len(rows.lower)
             rows.add_row([h, d], [1.0, -U[j]], -np.inf, 0.0)
         previous = h_cols[l][kind["kept"]]
         previous_index = kind["kept"]
 
     W, b = network.weights[-1], network.biases[-1]
+    output_rows = np.arange(len(rows.lower), len(rows.lower) + n_out)
     for k in range(n_out):
         rows.add_row(
             np.concatenate(([y_cols[k]], previous)),
@@ -177,6 +189,10 @@ def build_milp_arrays(network, input_bounds, layer_bounds, output_weights, outpu
         h_cols=h_cols,
         delta_cols=delta_cols,
         kinds=kinds,
+        affine_rows=affine_rows,
+        bigm_z_rows=bigm_z_rows,
+        bigm_delta_rows=bigm_delta_rows,
+        output_rows=output_rows,
     )
 
 

@@ -7,7 +7,9 @@ Each neuron is one of three kinds, and only the unstable kind costs a binary:
 
 - stably inactive, ``U_lj <= 0``: ``h_lj = 0``; the neuron is removed and
   contributes nothing to the next layer.
-- stably active, ``L_lj >= 0``: ``h_lj = z_lj`` (one linear equality).
+- stably active, ``L_lj >= 0`` and ``U_lj > 0``: ``h_lj = z_lj`` (one linear
+  equality). A neuron with ``L_lj = U_lj = 0`` always outputs 0 and counts as
+  stably inactive.
 - unstable, ``L_lj < 0 < U_lj``: one binary ``delta_lj`` and the four big-M rows::
 
       h_lj >= 0                                (variable bound)
@@ -49,7 +51,8 @@ def classify_neurons(layer_bounds):
     """
     kinds = []
     for L, U in layer_bounds:
-        active = np.flatnonzero(L >= 0)
+        # L = U = 0 is inactive, not active: the neuron is left out, so no row may refer to it.
+        active = np.flatnonzero((L >= 0) & (U > 0))
         unstable = np.flatnonzero((L < 0) & (U > 0))
         kept = np.flatnonzero(U > 0)
         kinds.append({"active": active, "unstable": unstable, "kept": kept})

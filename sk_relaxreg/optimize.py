@@ -102,7 +102,9 @@ def _solve_with_highs(
 
     if incumbent_x is not None:
         start_values = implied_solution(arrays, network, incumbent_x)
-        highs.setSolution(0, np.arange(arrays.n_cols, dtype=np.int32), start_values)
+        # The first argument is the number of entries given; with 0 HiGHS would receive an
+        # empty partial start and spend a full MILP solve completing it before the real one.
+        highs.setSolution(arrays.n_cols, np.arange(arrays.n_cols, dtype=np.int32), start_values)
 
     if "threads" in options:
         # HiGHS fixes its thread pool when the first solve starts; a new thread count
@@ -215,12 +217,7 @@ def _solve_with_pyomo(
     model.objective = pyo.Objective(expr=objective, sense=pyo.minimize if sense == "min" else pyo.maximize)
     if output_bounds is not None:
         model.output_limits = pyo.Constraint(
-            range(len(output_bounds)),
-            rule=lambda m, k: pyo.inequality(
-                None if np.isinf(output_bounds[k, 0]) else output_bounds[k, 0],
-                m.y[k],
-                None if np.isinf(output_bounds[k, 1]) else output_bounds[k, 1],
-            ),
+            range(len(output_bounds)), rule=lambda m, k: _output_limit(m.y[k], output_bounds[k])
         )
     size = model_size(model)
 
@@ -275,6 +272,15 @@ def _solve_with_pyomo(
             denominator = max(abs(result.objective), 1e-10)
             result.mip_gap = abs(result.objective - result.dual_bound) / denominator
     return result
+
+
+def _output_limit(y, bounds):
+    """Return the row ``lower <= y <= upper`` with infinite sides dropped, or Skip if both are."""
+    lower = None if np.isinf(bounds[0]) else float(bounds[0])
+    upper = None if np.isinf(bounds[1]) else float(bounds[1])
+    if lower is None and upper is None:
+        return pyo.Constraint.Skip
+    return pyo.inequality(lower, y, upper)
 
 
 def _set_pyomo_start(model, network, x):

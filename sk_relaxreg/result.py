@@ -55,8 +55,12 @@ class OptimizationResult:
         Name of the solver used.
     incumbent_objective : float or None
         Objective of the starting solution handed to the solver, if any.
+    simplex_iterations : int or None
+        Simplex iterations, where the solver reports them.
     message : str
         Solver's own status text.
+    extra : dict
+        Free-form details; the package itself leaves it empty.
     """
 
     x: np.ndarray = None

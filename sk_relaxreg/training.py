@@ -59,8 +59,11 @@ class RegularizedNet(NeuralNetRegressor):
         penalty = data_loss.new_zeros(())
         for name, value in penalty_values(self.module_, layer_bounds, active).items():
             penalty = penalty + self.penalty_weights[name] * value
+        if batch_active:
+            # The LP gap is defined over the box; points outside it are moved onto it.
+            X_in_box = torch.maximum(torch.minimum(X, self.box_upper), self.box_lower)
         for batch_penalty in batch_active:
-            value = batch_penalty(self.module_, X, layer_bounds, history=self.history)
+            value = batch_penalty(self.module_, X_in_box, layer_bounds, history=self.history)
             if value is not None:
                 penalty = penalty + batch_penalty.weight * value
 
@@ -74,10 +77,27 @@ class PenaltyHistory(Callback):
 
     The values are computed from the weights at the end of the epoch, for all
     penalties whatever their weight, so an unregularized fit also shows how its
-    bounds evolve. ``n_unstable`` counts neurons with ``L < 0 < U``.
+    bounds evolve. ``n_unstable`` counts neurons with ``L < 0 < U``. Values
+    recorded per training batch are summarised per epoch: ``data_loss``,
+    ``penalty`` and ``lp_gap`` as means over batches, ``lp_failures`` as a sum.
     """
 
+    MEAN_KEYS = ("data_loss", "penalty", "lp_gap")
+    SUM_KEYS = ("lp_failures",)
+
     def on_epoch_end(self, net, **kwargs):
+        batches = [row for row in net.history[-1]["batches"] if "data_loss" in row]
+        for key in self.MEAN_KEYS:
+            values = np.array([row[key] for row in batches if key in row], dtype=float)
+            if values.size and not np.all(np.isnan(values)):
+                net.history.record(key, float(np.nanmean(values)))
+            elif values.size:
+                net.history.record(key, float("nan"))
+        for key in self.SUM_KEYS:
+            values = [row[key] for row in batches if key in row]
+            if values:
+                net.history.record(key, int(np.sum(values)))
+
         with torch.no_grad():
             layer_bounds = interval_bounds_torch(net.module_, net.box_lower, net.box_upper)
             values = penalty_values(net.module_, layer_bounds, list(PENALTY_FUNCTIONS))
