@@ -230,17 +230,29 @@ class FastLPEngine:
                 optimizer = torch.optim.Adam(
                     slopes, lr=self.learning_rate, maximize=True, foreach=True
                 )
-                for _ in range(self.n_iterations):
-                    _, gradients = bound_and_slope_gradients(
+                # Adam is not monotone, so keep each sample's best slopes seen so far.
+                best_bound = None
+                best_slopes = [slope.clone() for slope in slopes]
+                for step in range(self.n_iterations + 1):
+                    bound, gradients = bound_and_slope_gradients(
                         frozen, X.detach(), frozen_bounds, slopes, direction, relaxation
                     )
+                    improved = (
+                        torch.ones_like(bound, dtype=torch.bool)
+                        if best_bound is None
+                        else bound > best_bound
+                    )
+                    best_bound = bound if best_bound is None else torch.maximum(bound, best_bound)
+                    for best, slope in zip(best_slopes, slopes):
+                        best[improved] = slope[improved]
+                    if step == self.n_iterations:
+                        break
                     for slope, gradient in zip(slopes, gradients):
                         slope.grad = gradient
                     optimizer.step()
                     for slope in slopes:
                         slope.clamp_(0.0, 1.0)
-                for slope in slopes:
-                    slope.grad = None
+                slopes = best_slopes
             self._store_slopes(X, slopes)
 
         live = [(layer.weight, layer.bias) for layer in layers]
