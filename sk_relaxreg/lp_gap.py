@@ -43,6 +43,8 @@ Engines:
   ``relu(z)`` is used directly.
 """
 
+import time
+
 import highspy
 import numpy as np
 import torch
@@ -72,7 +74,11 @@ def _zero_valued(tensor):
 
 
 class ExactLPEngine:
-    """Solve the per-sample LPs with HiGHS and build dual-based gradients."""
+    """Solve the per-sample LPs with HiGHS and build dual-based gradients.
+
+    ``n_solves``, ``n_failures`` and ``solve_seconds`` (wall time inside
+    ``Highs.run``) accumulate over calls, for diagnostics.
+    """
 
     name = "exact"
 
@@ -80,6 +86,7 @@ class ExactLPEngine:
         self.highs_options = highs_options
         self.n_solves = 0
         self.n_failures = 0
+        self.solve_seconds = 0.0
 
     def lower_values(self, module, X, layer_bounds, direction, mode="direct"):
         """``V_min(x_i)`` for each row of ``X``, with the envelope gradient attached.
@@ -132,7 +139,9 @@ class ExactLPEngine:
 
         for i in range(n):
             highs.changeColsBounds(len(x_index), x_index, X_np[i], X_np[i])
+            started = time.perf_counter()
             highs.run()
+            self.solve_seconds += time.perf_counter() - started
             self.n_solves += 1
             if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 self.n_failures += 1
