@@ -22,7 +22,7 @@ TEST_FRACTION = 0.3
 #: estimator's 10% validation split each need a few points.
 MIN_SAMPLES = 10
 
-DEFAULT_HIDDEN = "50,50"
+DEFAULT_HIDDEN = "50,50,50"
 DEFAULT_BOUND_WIDTH = 1e-2
 DEFAULT_SAMPLES = 2000
 DEFAULT_EPOCHS = 200
@@ -296,7 +296,7 @@ def run_demo(args, out=None, err=None):
 
     # Mini-batches of a few dozen samples through layers this narrow give each thread
     # little work. On a 2-core machine shared with other jobs, one thread trained the
-    # default network in 0.07 s per epoch against 0.3 s with two threads. The caller's
+    # 2-50-50-1 network in 0.07 s per epoch against 0.3 s with two threads. The caller's
     # setting is restored after.
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(1)
