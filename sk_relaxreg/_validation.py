@@ -72,7 +72,7 @@ def check_input_bounds(input_bounds, n_features, name="input_bounds"):
         i = int(inverted[0])
         raise ValueError(
             f"{name} is empty: lower > upper for feature {i} "
-            f"(lower={bounds[i, 0]!r}, upper={bounds[i, 1]!r}). Swap the two values "
+            f"(lower={float(bounds[i, 0])!r}, upper={float(bounds[i, 1])!r}). Swap the two values "
             f"or widen the interval."
         )
     return bounds

@@ -39,6 +39,7 @@ OPTIMIZERS = {
 }
 
 #: At most this many training inputs are kept as starting-point candidates for optimize().
+#: They are pickled with the estimator, which matters for file size and for private data.
 MAX_STORED_CANDIDATES = 5000
 
 
@@ -482,8 +483,8 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
 
             h >= 0,  h >= z,  h <= z - L (1 - delta),  h <= U delta
 
-        a stably active one (``L >= 0``) gets ``h = z``, and a stably inactive
-        one (``U <= 0``) is left out. Every big-M constant is the neuron's own
+        a stably active one (``L >= 0`` and ``U > 0``) gets ``h = z``, and a
+        stably inactive one (``U <= 0``) is left out. Every big-M constant is the neuron's own
         bound. The affine rows are ``z[l, j] = sum_i W[j, i] h_prev[i] + b[j]``
         and ``y[k] = sum_j W_out[k, j] h_K[j] + b_out[k]``; see
         :mod:`sk_relaxreg.milp` for the full system.
@@ -622,7 +623,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         solver : str, default="highs"
             "highs" solves in-process with highspy. Other names go through
             Pyomo: "appsi_highs", "gurobi" (needs gurobipy), "cbc", "scip",
-            "glpk", "cplex" or any name ``pyomo.SolverFactory`` knows.
+            "glpk", "cplex" or any name that ``pyomo.SolverFactory`` accepts.
         output_weights : None, int or array-like of shape (n_outputs,), default=None
             Objective ``sum_k w_k y_k``. None selects the only output of a
             single-output network; an int selects one output.

@@ -59,7 +59,7 @@ SENSES = ("min", "max", "both")
 
 
 def _attach_gradient(values, carriers):
-    """Return ``values`` (no grad) plus zero-valued terms that carry the wanted gradient."""
+    """Return ``values`` (no grad) plus zero-valued terms that carry the required gradient."""
     result = values
     for carrier in carriers:
         result = result + carrier

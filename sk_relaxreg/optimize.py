@@ -102,13 +102,15 @@ def _solve_with_highs(
 
     if incumbent_x is not None:
         start_values = implied_solution(arrays, network, incumbent_x)
-        # The first argument is the number of entries given; with 0 HiGHS would receive an
-        # empty partial start and spend a full MILP solve completing it before the real one.
+        # setSolution takes the number of entries first. With 0, HiGHS would get an empty
+        # partial start and solve the whole MILP once to complete it before the real solve.
         highs.setSolution(arrays.n_cols, np.arange(arrays.n_cols, dtype=np.int32), start_values)
 
     if "threads" in options:
-        # HiGHS fixes its thread pool when the first solve starts; a new thread count
+        # HiGHS fixes its thread pool when the first solve starts, and a new thread count
         # only takes effect after the process-wide scheduler is reset.
+        # NOTE: the reset is process-wide, so avoid passing "threads" while other threads
+        # of the same process are solving with HiGHS (for example threaded Dask workers).
         highspy.Highs.resetGlobalScheduler(True)
     run_status = highs.run()
     model_status = highs.getModelStatus()

@@ -1,7 +1,6 @@
 """The accuracy-versus-effort Pareto front of a hyperparameter search, and its plot."""
 
 import numbers
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -186,26 +185,60 @@ def _import_matplotlib():
 
 
 def _new_axes(figsize):
-    """Create Axes with pyplot when the caller uses it or chose a backend, else on an Agg canvas."""
+    """Create Axes with pyplot if a backend is configured, else on a standalone Agg canvas."""
     matplotlib = _import_matplotlib()
-    # NOTE: _get_backend_or_none is private (matplotlib >= 3.5) and returns None while
-    # no backend was chosen by matplotlib.use, MPLBACKEND or a matplotlibrc file.
+    # NOTE: _get_backend_or_none is private (matplotlib >= 3.5). It returns None while no
+    # backend was chosen by matplotlib.use, MPLBACKEND or a matplotlibrc file, and unlike
+    # rcParams["backend"] it does not resolve one. Whether pyplot is imported says
+    # nothing about the caller, because Pyomo imports pyplot whenever matplotlib is imported.
     get_backend_or_none = getattr(matplotlib.rcParams, "_get_backend_or_none", None)
-    backend_chosen = get_backend_or_none is None or get_backend_or_none() is not None
-    if backend_chosen or "matplotlib.pyplot" in sys.modules:
+    if get_backend_or_none is None or get_backend_or_none() is not None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=figsize)
+        figure, ax = plt.subplots(figsize=figsize, layout="constrained")
         return ax
 
-    # Without a configured backend, draw on a standalone figure with an Agg canvas,
-    # which can be saved with fig.savefig and leaves the global backend untouched.
+    # A standalone figure with an Agg canvas can be saved with savefig and leaves the
+    # global backend untouched.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(figure)
     return figure.add_subplot()
+
+
+def _format_log_ticks(ax, effort):
+    """Write log-axis ticks as plain numbers, adding 2x and 5x ticks when few decades show."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    n_decades = np.log10(effort.max()) - np.log10(effort.min())
+
+    def minor_label(value, _):
+        mantissa = round(value / 10 ** np.floor(np.log10(value)))
+        return f"{value:g}" if n_decades < 2 and mantissa in (2, 5) else ""
+
+    ax.xaxis.set_minor_formatter(FuncFormatter(minor_label))
+
+
+def _label_points(ax, front, finite, use_log):
+    """Write each point's varying parameters next to it, on the left for the right third."""
+    names = front.varying_params or None
+    position = np.log10(front.effort) if use_log else front.effort.copy()
+    span = np.nanmax(position[finite]) - np.nanmin(position[finite]) if np.any(finite) else 0.0
+    for i in np.flatnonzero(finite):
+        relative = (position[i] - np.nanmin(position[finite])) / span if span > 0 else 0.0
+        on_left = relative > 0.67
+        ax.annotate(
+            point_label(front.params[i], names),
+            (front.effort[i], front.accuracy[i]),
+            xytext=(-6, 4) if on_left else (6, 4),
+            textcoords="offset points",
+            horizontalalignment="right" if on_left else "left",
+            fontsize=7,
+            color="tab:red" if front.is_efficient[i] else "0.3",
+        )
 
 
 def _default_label(key):
@@ -238,10 +271,13 @@ def plot_pareto_front(
     accuracy, effort : str
         Column selection as in :func:`pareto_front`; ignored for a ParetoFront.
     ax : matplotlib Axes, optional
-        Axes to draw on. Without one, a new figure is made with pyplot when
-        pyplot is imported or a backend is configured, and otherwise as a
-        standalone figure on the Agg canvas (save it with
-        ``ax.figure.savefig(path)``); the global backend is never changed.
+        Axes to draw on. Without one, a new figure is made with
+        ``pyplot.subplots`` when a matplotlib backend is configured (by
+        ``matplotlib.use``, ``MPLBACKEND``, a matplotlibrc file or Jupyter),
+        and otherwise as a standalone figure on an Agg canvas, which
+        ``ax.figure.savefig(path)`` writes but ``pyplot.show`` does not
+        display. The global backend is never changed. To show the plot in a
+        window, pass ``ax`` from ``pyplot.subplots()``.
     log_effort : bool or "auto", default="auto"
         Log scale on the effort axis. "auto" uses it when every effort is
         positive and they span more than a factor of 10.
@@ -275,18 +311,6 @@ def plot_pareto_front(
         "o-", color="tab:red", markersize=7, linewidth=1.5, label="non-dominated", zorder=3,
     )
 
-    if label_points:
-        names = front.varying_params or None
-        for i in np.flatnonzero(finite):
-            ax.annotate(
-                point_label(front.params[i], names),
-                (front.effort[i], front.accuracy[i]),
-                xytext=(6, 4),
-                textcoords="offset points",
-                fontsize=7,
-                color="tab:red" if front.is_efficient[i] else "0.3",
-            )
-
     positive = front.effort[finite]
     use_log = log_effort is True or (
         log_effort == "auto"
@@ -294,8 +318,19 @@ def plot_pareto_front(
         and np.all(positive > 0)
         and positive.max() > 10 * positive.min()
     )
+    if log_effort is True and np.any(positive <= 0):
+        raise ValueError(
+            f"log_effort=True needs positive efforts; the smallest effort is "
+            f"{positive.min()!r}. Use log_effort='auto' or False."
+        )
     if use_log:
         ax.set_xscale("log")
+        _format_log_ticks(ax, positive)
+    ax.margins(x=0.08, y=0.1)
+
+    if label_points:
+        _label_points(ax, front, finite, use_log)
+
     ax.set_xlabel(effort_label or f"{_default_label(front.effort_key)} (smaller is better)")
     ax.set_ylabel(accuracy_label or f"{_default_label(front.accuracy_key)} (greater is better)")
     if title:

@@ -181,7 +181,7 @@ class TractabilityScorer:
     and the solve settings. The keys of one :func:`tractability_scoring`
     dict therefore share one solve per fold, and in time mode they see the
     same measured time; scoring the same fitted network again reuses that
-    measurement.
+    measurement until :func:`clear_effort_cache` is called.
     """
 
     def __init__(
@@ -440,6 +440,12 @@ class TractabilityScorer:
         if status == status_codes.OPTIMAL:
             return measured
         return self.limit_penalty * max(measured, self.effort_scale)
+
+
+def clear_effort_cache():
+    """Forget the cached effort measurements of this process, so the next scoring solves again."""
+    with _cache_lock:
+        _measurement_cache.clear()
 
 
 def make_tractability_scorer(

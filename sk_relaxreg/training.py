@@ -79,7 +79,9 @@ class PenaltyHistory(Callback):
     penalties whatever their weight, so an unregularized fit also shows how its
     bounds evolve. ``n_unstable`` counts neurons with ``L < 0 < U``. Values
     recorded per training batch are summarised per epoch: ``data_loss``,
-    ``penalty`` and ``lp_gap`` as means over batches, ``lp_failures`` as a sum.
+    ``penalty`` and ``lp_gap`` as means weighted by batch size (as skorch
+    averages ``train_loss``, so ``train_loss = data_loss + penalty``),
+    ``lp_failures`` as a sum.
     """
 
     MEAN_KEYS = ("data_loss", "penalty", "lp_gap")
@@ -88,9 +90,13 @@ class PenaltyHistory(Callback):
     def on_epoch_end(self, net, **kwargs):
         batches = [row for row in net.history[-1]["batches"] if "data_loss" in row]
         for key in self.MEAN_KEYS:
-            values = np.array([row[key] for row in batches if key in row], dtype=float)
-            if values.size and not np.all(np.isnan(values)):
-                net.history.record(key, float(np.nanmean(values)))
+            rows = [row for row in batches if key in row]
+            values = np.array([row[key] for row in rows], dtype=float)
+            sizes = np.array([row.get("train_batch_size", 1) for row in rows], dtype=float)
+            finite = ~np.isnan(values)
+            if finite.any():
+                mean = np.sum(values[finite] * sizes[finite]) / np.sum(sizes[finite])
+                net.history.record(key, float(mean))
             elif values.size:
                 net.history.record(key, float("nan"))
         for key in self.SUM_KEYS:
