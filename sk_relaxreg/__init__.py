@@ -8,7 +8,9 @@ from .exceptions import (
     SolverNotAvailableError,
 )
 from .network import ReluNetwork
+from .pareto import ParetoFront, pareto_front, plot_pareto_front
 from .result import OptimizationResult
+from .scoring import TractabilityScorer, make_tractability_scorer, tractability_scoring
 
 __version__ = "0.1.0"
 
@@ -16,9 +18,15 @@ __all__ = [
     "ExtrapolationWarning",
     "NotFittedError",
     "OptimizationResult",
+    "ParetoFront",
     "ReluNetwork",
     "SolutionMismatchWarning",
     "SolverNotAvailableError",
+    "TractabilityScorer",
     "TractableMLPRegressor",
+    "make_tractability_scorer",
+    "pareto_front",
+    "plot_pareto_front",
+    "tractability_scoring",
     "__version__",
 ]

@@ -30,6 +30,9 @@ PYOMO_SOLVERS = {
     "cplex": ("cplex", "timelimit", "mipgap"),
 }
 
+#: Thread count the HiGHS scheduler of this process was last reset to (None: never).
+_scheduler_threads = [None]
+
 #: Relative tolerance for the check ``objective == predicted``, scaled by max(1, |predicted|).
 PREDICTION_TOLERANCE = 1e-5
 
@@ -106,12 +109,14 @@ def _solve_with_highs(
         # partial start and solve the whole MILP once to complete it before the real solve.
         highs.setSolution(arrays.n_cols, np.arange(arrays.n_cols, dtype=np.int32), start_values)
 
-    if "threads" in options:
+    if "threads" in options and options["threads"] != _scheduler_threads[0]:
         # HiGHS fixes its thread pool when the first solve starts, and a new thread count
-        # only takes effect after the process-wide scheduler is reset.
-        # NOTE: the reset is process-wide, so avoid passing "threads" while other threads
+        # only takes effect after the process-wide scheduler is reset. Resetting only on a
+        # change keeps repeated solves with the same count (as in a search) from resetting.
+        # NOTE: the reset is process-wide, so avoid changing "threads" while other threads
         # of the same process are solving with HiGHS (for example threaded Dask workers).
         highspy.Highs.resetGlobalScheduler(True)
+        _scheduler_threads[0] = options["threads"]
     run_status = highs.run()
     model_status = highs.getModelStatus()
     info = highs.getInfo()

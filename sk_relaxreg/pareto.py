@@ -69,11 +69,13 @@ def _results_dict(results):
 
 
 def _column(cv_results, key, role):
-    """Return ``(column name, values)`` for a metric name such as "accuracy" or a full column name."""
+    """Return ``(column name, values)`` for a metric name such as "accuracy" or a column name."""
     for column in (f"mean_test_{key}", key):
         if column in cv_results:
             return column, np.asarray(cv_results[column], dtype=float)
-    available = sorted(name[len("mean_test_"):] for name in cv_results if name.startswith("mean_test_"))
+    available = sorted(
+        name[len("mean_test_"):] for name in cv_results if name.startswith("mean_test_")
+    )
     hint = ""
     if available == ["score"]:
         hint = (
@@ -148,7 +150,7 @@ def pareto_front(results, accuracy="accuracy", effort="neg_solve_effort"):
     cv_results = _results_dict(results)
     accuracy_key, accuracy_values = _column(cv_results, accuracy, "accuracy")
     effort_key, effort_values = _column(cv_results, effort, "effort")
-    metric_name = effort_key[len("mean_test_"):] if effort_key.startswith("mean_test_") else effort_key
+    metric_name = effort_key.removeprefix("mean_test_")
     if metric_name.startswith(NEGATED_PREFIX):
         effort_values = -effort_values
     return ParetoFront(
@@ -242,7 +244,7 @@ def _label_points(ax, front, finite, use_log):
 
 
 def _default_label(key):
-    name = key[len("mean_test_"):] if key.startswith("mean_test_") else key
+    name = key.removeprefix("mean_test_")
     if name.startswith(NEGATED_PREFIX):
         name = name[len(NEGATED_PREFIX):]
     return name.replace("_", " ")
@@ -271,10 +273,10 @@ def plot_pareto_front(
     accuracy, effort : str
         Column selection as in :func:`pareto_front`; ignored for a ParetoFront.
     ax : matplotlib Axes, optional
-        Axes to draw on. Without one, a new figure is made with
+        Axes to draw on. Without one, the figure comes from
         ``pyplot.subplots`` when a matplotlib backend is configured (by
-        ``matplotlib.use``, ``MPLBACKEND``, a matplotlibrc file or Jupyter),
-        and otherwise as a standalone figure on an Agg canvas, which
+        ``matplotlib.use``, ``MPLBACKEND``, a matplotlibrc file or Jupyter).
+        Otherwise it is a standalone figure on an Agg canvas, which
         ``ax.figure.savefig(path)`` writes but ``pyplot.show`` does not
         display. The global backend is never changed. To show the plot in a
         window, pass ``ax`` from ``pyplot.subplots()``.

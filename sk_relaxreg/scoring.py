@@ -17,7 +17,7 @@ from . import result as status_codes
 from ._validation import check_positive_number, check_sense
 from .estimator import TractableMLPRegressor
 
-#: How solve effort is measured: HiGHS run time in seconds, branch-and-bound
+#: Names of the effort measures: HiGHS run time in seconds, branch-and-bound
 #: nodes, or simplex iterations summed over all LPs of the solve.
 EFFORT_MODES = ("time", "n_nodes", "simplex_iterations")
 
@@ -67,7 +67,7 @@ def _resolve_accuracy(accuracy):
 
 
 def _network_estimator(estimator):
-    """Return the TractableMLPRegressor whose MILP is solved: the estimator or a pipeline's last step."""
+    """Return the TractableMLPRegressor whose MILP is solved: the estimator or a pipeline's last."""
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     if not isinstance(final, TractableMLPRegressor):
         raise TypeError(
@@ -91,13 +91,14 @@ class TractabilityScorer:
 
     * ``accuracy``: the accuracy scorer on the fold, for example R^2.
     * the solve effort ``E``: the estimator solves its own MILP over its
-      ``input_bounds_`` with :meth:`TractableMLPRegressor.optimize`, and the
+      ``input_bounds_`` with :meth:`TractableMLPRegressor.optimize`. The
       effort is the HiGHS run time in seconds (``effort="time"``, median of
       ``n_repeats`` solves), the branch-and-bound node count
       (``effort="n_nodes"``) or the total simplex iteration count
       (``effort="simplex_iterations"``). The counts do not depend on machine
-      load, so a search scored by them gives the same scores on every run and
-      with any number of parallel workers.
+      load. A search scored by them gives the same scores on every run,
+      serially or in parallel workers, as long as training gives the same
+      weights (see :func:`limit_threads`) and no solve stops at the time limit.
     * the blend::
 
           blend = accuracy - effort_weight * log10(1 + E / effort_scale)
@@ -133,6 +134,8 @@ class TractabilityScorer:
         R^2 is the default because it has no units, so one ``effort_weight``
         means the same on problems whose targets have different scales. With
         ``"neg_mean_squared_error"`` the weight is in squared target units.
+        A callable must be picklable (a module-level function or a
+        ``make_scorer`` object, not a lambda) for parallel search.
     effort : {"simplex_iterations", "n_nodes", "time"}, default="simplex_iterations"
         How solve effort is measured. The two counts are reproducible;
         ``"time"`` depends on the machine and its load.
@@ -168,11 +171,12 @@ class TractabilityScorer:
         Extra solver options, added to ``{"threads": 1}`` for HiGHS (a key
         ``"threads"`` here overrides it). One solver thread per scorer keeps
         parallel search workers from competing for cores.
-    component : {"blend", "accuracy", "neg_solve_effort", "neg_n_unstable", "solved"}, default="blend"
-        The value ``__call__`` returns: the blend, the accuracy, minus the
-        effort ``E``, minus the number of unstable neurons (each costs one
-        binary variable), or 1.0 when every solve of the fold ended as
-        ``"optimal"`` and 0.0 otherwise.
+    component : str, default="blend"
+        One of :data:`COMPONENTS`: "blend", "accuracy", "neg_solve_effort",
+        "neg_n_unstable" or "solved". It selects the value ``__call__``
+        returns: the blend, the accuracy, minus the effort ``E``, minus the
+        number of unstable neurons (each costs one binary variable), or 1.0
+        when every solve of the fold ended as ``"optimal"`` and 0.0 otherwise.
 
     Notes
     -----
@@ -284,7 +288,7 @@ class TractabilityScorer:
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), optional
-            Passed to the accuracy scorer; the MILP does not use it.
+            Passed to the accuracy scorer. The MILP does not use it.
 
         Returns
         -------
@@ -545,11 +549,14 @@ def limit_threads(n_threads=1):
     Parallel search workers already run with one thread each: joblib's loky
     back end under ``parallel_config(inner_max_num_threads=1)``, and Dask
     workers started by a nanny, which sets ``OMP_NUM_THREADS=1``. Run a
-    serial reference search inside this block to train with the same thread
-    count, because torch's float sums, and therefore the trained weights,
-    can differ in the last bits between thread counts. The previous torch
-    thread count and thread-pool limits are restored on exit. The limit
-    applies to the whole process, not only to the calling thread.
+    serial reference search inside this block to get the same thread counts
+    in this process. ``TractableMLPRegressor(n_threads=1)``, the default,
+    already trains on one torch thread; the block also covers estimators
+    with ``n_threads=None`` and numpy's BLAS calls. This matters because
+    float sums can differ in the last bits between thread counts, and so can
+    the trained weights and the solve counts. The previous torch thread count and
+    thread-pool limits are restored on exit. The limit applies to the whole
+    process, not only to the calling thread.
 
     Parameters
     ----------
