@@ -87,16 +87,19 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
     lr : float, default=1e-3
         Learning rate.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, default="adam"
+        Optimizer that skorch trains with.
     validation_fraction : float in [0, 1), default=0.1
         Share of the training data held out to pick the epoch with the lowest
         validation MSE, whose weights are restored at the end. 0 keeps the
         weights of the last epoch.
     n_iter_no_change : int or None, default=None
         Stop early when the validation loss has not improved for this many
-        epochs. None trains for ``max_epochs`` epochs. Needs a validation split.
+        epochs. None trains for ``max_epochs`` epochs. Needs a validation split;
+        without one it is ignored with a warning.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split. Two fits
-        with the same int give identical weights.
+        Seeds weight initialisation, shuffling, the validation split, the LP-gap
+        subsampling and the choice of ``candidate_inputs_``. Two fits with the
+        same int give identical weights.
     verbose : int, default=0
         0 is silent, 1 shows a progress bar over epochs, 2 prints skorch's
         table of losses after every epoch.
@@ -155,7 +158,9 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     n_features_in_ : int
+        Number of features seen in ``fit``.
     n_outputs_ : int
+        Number of outputs (1 for 1-D ``y``).
     input_bounds_ : ndarray of shape (n_features, 2)
         The box actually used, in original units.
     network_ : ReluNetwork
@@ -167,6 +172,10 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         Number of unstable neurons (``L < 0 < U``) over ``input_bounds_``; each
         costs one binary variable in the MILP.
     n_unstable_per_layer_ : ndarray of shape (n_hidden_layers,)
+        Unstable neurons in each hidden layer.
+    candidate_inputs_ : ndarray of shape (n_candidates, n_features)
+        Up to 5000 training inputs kept as starting points for :meth:`optimize`.
+        They are pickled with the estimator.
     history_ : dict of str to list
         Per-epoch values: ``train_loss`` (MSE plus penalties), ``valid_loss``
         (MSE), ``data_loss``, ``penalty``, and each penalty and ``n_unstable``
@@ -307,8 +316,9 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             module = build_module(self.n_features_in_, hidden, self.n_outputs_)
             self.net_ = self._make_net(module, optimizer, X.shape[0], seed)
             self.net_.initialize()
-            self.net_.box_lower = torch.as_tensor(box_scaled[:, 0], dtype=torch.float32)
-            self.net_.box_upper = torch.as_tensor(box_scaled[:, 1], dtype=torch.float32)
+            device = next(self.net_.module_.parameters()).device
+            self.net_.box_lower = torch.as_tensor(box_scaled[:, 0], dtype=torch.float32, device=device)
+            self.net_.box_upper = torch.as_tensor(box_scaled[:, 1], dtype=torch.float32, device=device)
             self.net_.fit(X_scaled, Y_scaled)
 
         self._store_fitted_network()
@@ -359,6 +369,15 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             warnings.warn(
                 f"validation_fraction={self.validation_fraction} leaves no validation sample "
                 f"with n_samples={n_samples}; training without restoring best weights.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+        if self.n_iter_no_change is not None and not use_validation:
+            warnings.warn(
+                f"n_iter_no_change={self.n_iter_no_change} is ignored because there is no "
+                f"validation split (validation_fraction={self.validation_fraction}); set "
+                f"validation_fraction > 0 to stop early.",
                 UserWarning,
                 stacklevel=3,
             )
@@ -437,8 +456,14 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X):
         """Predict with the trained network, in original units.
 
-        Returns an array of shape (n_samples,) when ``y`` was 1-D at fit time,
-        else (n_samples, n_outputs).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) when ``y`` was 1-D at fit time, else
+            (n_samples, n_outputs)
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
@@ -538,6 +563,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         input_bounds : array-like of shape (n_features, 2), optional
             Defaults to ``input_bounds_``.
         sense : {"min", "max"}, default="min"
+            Direction of the MILP objective, as in :meth:`optimize`.
         output_weights : None, int or array-like, default=None
             As in :meth:`optimize`.
         solve : bool, default=True
@@ -557,8 +583,11 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             the LP relaxation over the whole box), and, when ``solve``:
             ``milp_objective``, ``milp_status``, ``solve_time``, ``n_nodes``,
             ``root_lp_gap`` (``|milp_objective - root_lp_bound|`` in output
-            units) and ``root_lp_gap_scaled`` (the same divided by the
-            training standard deviation of the weighted output).
+            units) and ``root_lp_gap_scaled`` (the same divided by
+            ``sqrt(sum_k (w_k s_k)^2)`` with ``s_k`` the training standard
+            deviation of output ``k``; for one output, its standard deviation).
+            When the solve stops at a limit, ``milp_objective`` is the best
+            solution found, so the gap is an upper estimate.
         """
         check_is_fitted(self)
         check_sense(sense)
@@ -579,9 +608,11 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             "root_lp_bound": lp_relaxation_bound(arrays, sense=sense, options=solver_options),
         }
         if solve:
-            result = self.optimize(sense=sense, input_bounds=box if input_bounds is not None else None,
-                                   output_weights=output_weights, time_limit=time_limit,
-                                   solver_options=solver_options)
+            result = optimize_network(
+                self.network_, box, layer_bounds, weights, sense=sense,
+                time_limit=check_positive_number(time_limit, "time_limit"),
+                candidates=self.candidate_inputs_, solver_options=solver_options,
+            )
             report.update(
                 milp_objective=result.objective,
                 milp_status=result.status,
@@ -634,6 +665,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             training inputs and ``n_random_starts`` random points of the box,
             with all pre-activations, activations and binaries it implies.
         n_random_starts : int, default=1000
+            Uniform random points of the box added to the starting-point candidates.
         solver_options : dict, optional
             Extra solver options by the solver's own names, for example
             ``{"threads": 1}`` or ``{"mip_feasibility_tolerance": 1e-7}`` for HiGHS.
@@ -646,8 +678,23 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             With ``x``, ``objective``, ``predicted`` (forward pass at ``x``),
             ``status``, ``dual_bound``, ``mip_gap``, ``solve_time``, ``n_nodes``
             and the model size. A time limit or infeasibility is a status, not
-            an exception. A :class:`SolutionMismatchWarning` is issued when
-            ``objective`` and ``predicted`` disagree.
+            an exception.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            For an invalid box, sense, time limit, gap or output selection.
+        SolverNotAvailableError
+            For an unknown or uninstalled solver.
+
+        Warns
+        -----
+        SolutionMismatchWarning
+            When ``objective`` and ``predicted`` disagree beyond solver tolerances.
+        ExtrapolationWarning
+            When ``input_bounds`` reach outside ``input_bounds_``.
         """
         check_is_fitted(self)
         check_sense(sense)

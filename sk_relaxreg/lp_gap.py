@@ -66,6 +66,11 @@ def _attach_gradient(values, carriers):
     return result
 
 
+def _like(array, tensor):
+    """Convert a numpy array to a tensor with the dtype and device of ``tensor``."""
+    return torch.as_tensor(array, dtype=tensor.dtype, device=tensor.device)
+
+
 def _zero_valued(tensor):
     return tensor - tensor.detach()
 
@@ -159,15 +164,15 @@ class ExactLPEngine:
         for layer, gW, gb in zip(layers, grad_W, grad_b):
             dW = _zero_valued(layer.weight)
             db = _zero_valued(layer.bias)
-            carriers.append(torch.einsum("noi,oi->n", torch.as_tensor(gW, dtype=dW.dtype), dW))
-            carriers.append(torch.as_tensor(gb, dtype=db.dtype) @ db)
+            carriers.append(torch.einsum("noi,oi->n", _like(gW, dW), dW))
+            carriers.append(_like(gb, db) @ db)
         if mode == "total":
             for (L, U), gL, gU in zip(layer_bounds, grad_L, grad_U):
-                carriers.append(torch.as_tensor(gL, dtype=L.dtype) @ _zero_valued(L))
-                carriers.append(torch.as_tensor(gU, dtype=U.dtype) @ _zero_valued(U))
-        base = torch.as_tensor(np.where(ok, values, 0.0), dtype=X.dtype)
+                carriers.append(_like(gL, L) @ _zero_valued(L))
+                carriers.append(_like(gU, U) @ _zero_valued(U))
+        base = _like(np.where(ok, values, 0.0), X)
         result = _attach_gradient(base, carriers)
-        return torch.where(torch.as_tensor(ok), result, torch.full_like(result, float("nan")))
+        return torch.where(torch.as_tensor(ok, device=X.device), result, torch.full_like(result, float("nan")))
 
     @staticmethod
     def _accumulate(arrays, col_value, row_dual, x, i, grad_W, grad_b, grad_L, grad_U):
@@ -292,7 +297,7 @@ class FastLPEngine:
                 row = len(self._row_of)
                 self._row_of[key] = row
             rows.append(row)
-        return torch.as_tensor(rows, dtype=torch.long)
+        return torch.as_tensor(rows, dtype=torch.long, device=X.device)
 
     def _store_slopes(self, X, slopes):
         if not (self.warm_start and slopes):
@@ -303,7 +308,10 @@ class FastLPEngine:
             store.shape[1] != slope.shape[1] for store, slope in zip(self._store, slopes)
         ):
             capacity = max(needed, 2 * (self._store[0].shape[0] if self._store else 0), 256)
-            grown = [torch.zeros(capacity, slope.shape[1], dtype=slope.dtype) for slope in slopes]
+            grown = [
+                torch.zeros(capacity, slope.shape[1], dtype=slope.dtype, device=slope.device)
+                for slope in slopes
+            ]
             for new, old in zip(grown, self._store):
                 if old.shape[1] == new.shape[1]:
                     new[: old.shape[0]] = old

@@ -1,5 +1,6 @@
 """Solve the MILP of a network over a box and check the answer against the forward pass."""
 
+import logging
 import time
 import warnings
 
@@ -193,10 +194,17 @@ def get_pyomo_solver(solver):
                 "solver='gurobi' needs gurobipy and a Gurobi licence: pip install gurobipy, "
                 "or use the default solver='highs'."
             ) from exc
+    # Pyomo logs a warning with a traceback for unknown names before returning a
+    # placeholder; the error raised below says the same in one line.
+    pyomo_logger = logging.getLogger("pyomo.opt")
+    previous_level = pyomo_logger.level
+    pyomo_logger.setLevel(logging.ERROR)
     try:
         opt = pyo.SolverFactory(pyomo_name)
     except Exception as exc:  # Pyomo raises several types for unknown plugins
         raise SolverNotAvailableError(f"Pyomo does not know the solver {solver!r}: {exc}") from exc
+    finally:
+        pyomo_logger.setLevel(previous_level)
     available = False
     if opt is not None and type(opt).__name__ != "UnknownSolver":
         try:
@@ -205,10 +213,13 @@ def get_pyomo_solver(solver):
             available = False
     if not available:
         known = ", ".join(sorted(set(HIGHS_NAMES) | set(PYOMO_SOLVERS)))
+        hint = ""
+        if solver.lower() != solver and solver.lower() in set(HIGHS_NAMES) | set(PYOMO_SOLVERS):
+            hint = f" Did you mean {solver.lower()!r}?"
         raise SolverNotAvailableError(
             f"Solver {solver!r} is not available: Pyomo cannot find or run it. Install it "
             f"(its executable on PATH, or its Python package), or use the default "
-            f"solver='highs'. Names this package configures: {known}."
+            f"solver='highs'. Names this package configures: {known}.{hint}"
         )
     return opt
 
