@@ -95,7 +95,7 @@ def lp_gap_table(data):
         f"Median LP fit-time ratio (fast engine): {data['median_lp_fit_ratio']:.2f}. Exact engine "
         f"(peaks, LP 1e-3): fit-time ratio {exact['fit_ratio']:.2f}, {exact['n_solves']} LPs at "
         f"{exact['seconds_per_lp'] * 1000:.2f} ms each, {exact['n_failures']} failures.",
-        f"Fast engine (5 slope steps from a cold start) against the exact LP value on 64 training "
+        f"Fast engine (3 slope steps, the default, from a cold start) against the exact LP value on 64 training "
         f"points of each trained LP net, relative to max(1, |V|): median of medians "
         f"{statistics.median(a['median'] for a in agreement):.2e}, worst "
         f"{max(a['max'] for a in agreement):.2e}.",

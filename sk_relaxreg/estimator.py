@@ -147,7 +147,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         "direct" differentiates the LP value with the big-M constants held
         fixed; "total" also differentiates through the interval bounds, which
         gives the exact total derivative.
-    lp_gap_iterations : int, default=5
+    lp_gap_iterations : int, default=3
         Slope-optimization steps per training step of the fast engine; slopes
         are warm-started per training point across steps.
     lp_gap_direction : array-like of shape (n_outputs,) or None, default=None
@@ -239,7 +239,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         lp_gap_samples=8,
         lp_gap_engine="fast",
         lp_gap_mode="direct",
-        lp_gap_iterations=5,
+        lp_gap_iterations=3,
         lp_gap_direction=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes

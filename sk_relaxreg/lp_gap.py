@@ -207,9 +207,10 @@ class FastLPEngine:
     Parameters
     ----------
     n_iterations : int, default=10
-        Projected Adam steps on the slopes per call.
+        Projected sign-gradient steps on the slopes per call.
     learning_rate : float, default=0.2
-        Adam step size for the slopes, which live in [0, 1].
+        Initial step size for the slopes, which live in [0, 1]; step t uses
+        ``learning_rate / sqrt(1 + t)``.
     warm_start : bool, default=True
         Keep each sample's optimized slopes (keyed by its input values) and
         start from them the next time the sample is seen.
@@ -241,10 +242,7 @@ class FastLPEngine:
                 frozen = [(layer.weight.detach(), layer.bias.detach()) for layer in layers]
                 frozen_bounds = [(L.detach(), U.detach()) for L, U in layer_bounds]
                 relaxation = _Relaxation(frozen, X.detach(), frozen_bounds)
-                optimizer = torch.optim.Adam(
-                    slopes, lr=self.learning_rate, maximize=True, foreach=True
-                )
-                # Adam is not monotone, so keep each sample's best slopes seen so far.
+                # Sign steps are not monotone, so keep each sample's best slopes seen so far.
                 best_bound = None
                 best_slopes = [slope.clone() for slope in slopes]
                 for step in range(self.n_iterations + 1):
@@ -261,11 +259,11 @@ class FastLPEngine:
                         best[improved] = slope[improved]
                     if step == self.n_iterations:
                         break
+                    # Projected sign-gradient ascent with a decaying step: the optimal slopes
+                    # are mostly 0 or 1, which sign steps reach exactly after clipping.
+                    step_size = self.learning_rate / np.sqrt(1.0 + step)
                     for slope, gradient in zip(slopes, gradients):
-                        slope.grad = gradient
-                    optimizer.step()
-                    for slope in slopes:
-                        slope.clamp_(0.0, 1.0)
+                        slope.add_(torch.sign(gradient), alpha=step_size).clamp_(0.0, 1.0)
                 slopes = best_slopes
             self._store_slopes(X, slopes)
 
