@@ -16,7 +16,7 @@ Three parts, each writing a JSON file under ``benchmarks/results/``:
 Commands used for docs/benchmarks.md::
 
     python benchmarks/bench_core.py fit-cost --seeds 3
-    python benchmarks/bench_core.py milp --seeds 3 --time-limit 300 --jobs 2
+    python benchmarks/bench_core.py milp --seeds 3 --time-limit 300 --jobs 2 --weights 1e-2,3e-2,1e-1
     python benchmarks/bench_core.py overhead --repeats 7
 """
 
@@ -90,6 +90,8 @@ def _solve(model, time_limit, warm_start):
         "predicted": result.predicted,
         "true_value": truth,
         "incumbent_objective": result.incumbent_objective,
+        "dual_bound": result.dual_bound,
+        "mip_gap": result.mip_gap,
     }
 
 
@@ -175,7 +177,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--hidden", type=lambda s: tuple(int(v) for v in s.split(",")), default=(50, 50, 50))
     parser.add_argument("--weights", type=lambda s: [float(v) for v in s.split(",")],
-                        default=[1e-4, 3e-4, 1e-3], help="bound_width weights for the milp part")
+                        default=[1e-2, 3e-2, 1e-1], help="bound_width weights for the milp part")
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per MILP")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for the milp part")
     parser.add_argument("--repeats", type=int, default=7)

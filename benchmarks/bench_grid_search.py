@@ -47,7 +47,7 @@ N_SPLITS = 3
 
 #: Settings of the full run and of the --quick smoke test.
 SETTINGS = {
-    "full": {"n_samples": 900, "hidden_layer_sizes": (16, 16), "max_epochs": 150},
+    "full": {"n_samples": 1500, "hidden_layer_sizes": (16, 16), "max_epochs": 200},
     "quick": {"n_samples": 150, "hidden_layer_sizes": (8,), "max_epochs": 10},
 }
 
