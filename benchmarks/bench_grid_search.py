@@ -15,9 +15,8 @@ all per-split scores are identical, and writes the results as JSON under
 ``benchmarks/results/``. Cluster start-up (including importing the package on the
 workers) is timed separately and not part of the Dask search time.
 
-The full run is sized for a serial search of about 1-3 minutes: one fit plus its
-scoring at the full settings took 3.6-5.1 s on a busy 2-core machine, times 27 folds
-plus the refit. That is an estimate from single fits, not from a full run. Commands::
+The full run (1500 samples, (16, 16) nets, 200 epochs) took 238 s serially and 160 s on
+Dask on an idle 2-core machine (see docs/benchmarks.md). Commands::
 
     python benchmarks/bench_grid_search.py            # full: writes bench_grid_search.json
     python benchmarks/bench_grid_search.py --quick    # smoke test: bench_grid_search_quick.json
@@ -63,6 +62,8 @@ def parse_args():
                         help="tiny networks and data, to check that the script runs")
     parser.add_argument("--n-workers", type=int, default=2,
                         help="Dask worker processes, one thread each (default: 2)")
+    parser.add_argument("--with-loky", action="store_true",
+                        help="also run the search with joblib's loky back end, n_jobs=n_workers")
     parser.add_argument("--output", type=Path, default=None,
                         help="JSON output path (default: benchmarks/results/"
                              "bench_grid_search[_quick].json)")
@@ -123,6 +124,15 @@ def run_dask(settings, X, y, n_workers):
     return search, elapsed, startup
 
 
+def run_loky(settings, X, y, n_jobs):
+    """The same search on joblib's default process back end, for comparison with Dask."""
+    search = make_search(settings, n_jobs=n_jobs)
+    start = time.perf_counter()
+    with parallel_config(backend="loky", inner_max_num_threads=1):
+        search.fit(X, y)
+    return search, time.perf_counter() - start
+
+
 def candidates(serial, dask):
     rows = []
     for i, params in enumerate(serial.cv_results_["params"]):
@@ -173,6 +183,11 @@ def main():
     dask, dask_time, startup = run_dask(settings, X, y, args.n_workers)
     print(f"Dask search ({args.n_workers} workers x 1 thread): {dask_time:.1f} s "
           f"(cluster start-up {startup:.1f} s, not included), best {dask.best_params_}")
+
+    if args.with_loky:
+        loky, loky_time = run_loky(settings, X, y, args.n_workers)
+        print(f"loky search (n_jobs={args.n_workers}): {loky_time:.1f} s, ratio "
+              f"{serial_time / loky_time:.2f}, best {loky.best_params_}")
 
     serial_scores, dask_scores = split_scores(serial), split_scores(dask)
     same_params = serial.best_params_ == dask.best_params_
