@@ -62,6 +62,9 @@ def parse_args():
                         help="tiny networks and data, to check that the script runs")
     parser.add_argument("--n-workers", type=int, default=2,
                         help="Dask worker processes, one thread each (default: 2)")
+    parser.add_argument("--no-worker-profile", action="store_true",
+                        help="turn off the Dask workers' statistical profiler, which samples "
+                             "the running task every 10 ms")
     parser.add_argument("--with-loky", action="store_true",
                         help="also run the search with joblib's loky back end, n_jobs=n_workers")
     parser.add_argument("--output", type=Path, default=None,
@@ -103,11 +106,14 @@ def run_serial(settings, X, y):
     return search, time.perf_counter() - start
 
 
-def run_dask(settings, X, y, n_workers):
+def run_dask(settings, X, y, n_workers, worker_profile=True):
+    import dask
     from distributed import Client, LocalCluster
 
     start = time.perf_counter()
+    profile = {"distributed.worker.profile.enabled": worker_profile}
     with (
+        dask.config.set(profile),
         LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                      dashboard_address=None) as cluster,
         Client(cluster) as client,
@@ -180,7 +186,9 @@ def main():
 
     serial, serial_time = run_serial(settings, X, y)
     print(f"serial search: {serial_time:.1f} s, best {serial.best_params_}")
-    dask, dask_time, startup = run_dask(settings, X, y, args.n_workers)
+    dask, dask_time, startup = run_dask(
+        settings, X, y, args.n_workers, worker_profile=not args.no_worker_profile
+    )
     print(f"Dask search ({args.n_workers} workers x 1 thread): {dask_time:.1f} s "
           f"(cluster start-up {startup:.1f} s, not included), best {dask.best_params_}")
 
