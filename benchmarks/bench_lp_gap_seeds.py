@@ -6,7 +6,11 @@ net of the same seed, and HiGHS MILP time (one thread, limit given) of the BW+LP
 
 Command used for docs/benchmarks.md::
 
-    python benchmarks/bench_lp_gap_seeds.py --pairs peaks:1e-4,himmelblau:1e-4,peaks:1e-3,himmelblau:1e-3 --seeds 3
+    cd benchmarks
+    python bench_lp_gap_seeds.py --pairs peaks:1e-4,himmelblau:1e-4,peaks:1e-3,himmelblau:1e-3 \
+        --seeds 3 --time-limit 120 --output results/lp_gap_seeds.json
+    python bench_lp_gap_seeds.py --pairs himmelblau:3e-4,peaks:3e-4,himmelblau:5e-4,ackley:1e-3 \
+        --seeds 3 --time-limit 120 --output results/lp_gap_seeds_more.json
 """
 
 import argparse
@@ -49,6 +53,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--time-limit", type=float, default=600.0)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--output", type=Path, default=RESULTS / "lp_gap_seeds.json")
     args = parser.parse_args()
 
     pairs = [(p.split(":")[0], float(p.split(":")[1])) for p in args.pairs.split(",")]
@@ -64,8 +69,8 @@ def main():
                  "milp_times": [r["milp_time"] for r in selected]}
         summary.append(entry)
         print(json.dumps(entry), flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "lp_gap_seeds.json").write_text(json.dumps(
+    args.output.parent.mkdir(exist_ok=True)
+    args.output.write_text(json.dumps(
         {"rows": rows, "summary": summary, "seeds": args.seeds, "epochs": args.epochs,
          "samples": args.samples, "time_limit": args.time_limit,
          "started": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2))
