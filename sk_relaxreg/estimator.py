@@ -142,8 +142,8 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         "exact" solves one LP per point with HiGHS (warm-started); "fast"
         computes a bound on the same LP value for all points at once in torch
         by an optimized-slope backward pass. The fast bound is never above the
-        LP value, so the gap is never overstated as small; it is close to the
-        LP value only after the slopes have been warm-started over a few
+        LP value, so the gap is never understated. It is close to the exact
+        value only after the slopes have been warm-started over a few
         epochs.
     lp_gap_mode : {"direct", "total"}, default="direct"
         "direct" differentiates the LP value with the big-M constants held
