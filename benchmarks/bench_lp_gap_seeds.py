@@ -11,6 +11,10 @@ Command used for docs/benchmarks.md::
         --seeds 3 --time-limit 120 --output results/lp_gap_seeds.json
     python bench_lp_gap_seeds.py --pairs himmelblau:3e-4,peaks:3e-4,himmelblau:5e-4,ackley:1e-3 \
         --seeds 3 --time-limit 120 --output results/lp_gap_seeds_more.json
+    python bench_lp_gap_seeds.py --pairs himmelblau:7e-4 \
+        --seeds 3 --time-limit 120 --output results/lp_gap_seeds_7e-4.json
+    python bench_lp_gap_seeds.py --pairs himmelblau:1e-3,peaks:1e-3 --samples 3000 \
+        --seeds 3 --time-limit 120 --output results/lp_gap_seeds_3000.json
 """
 
 import argparse
