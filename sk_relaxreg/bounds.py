@@ -64,7 +64,7 @@ def interval_bounds_torch(module, lower, upper):
     ----------
     module : torch.nn.Sequential
     lower, upper : torch.Tensor of shape (n_inputs,)
-        The input box, in the units the module sees (scaled units during training).
+        The input box, in the units of the module's inputs (scaled units during training).
 
     Returns
     -------

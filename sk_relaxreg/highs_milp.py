@@ -197,7 +197,7 @@ def build_milp_arrays(network, input_bounds, layer_bounds, output_weights, outpu
 
 
 def implied_solution(arrays, network, x):
-    """The full MILP column vector implied by the input ``x``.
+    """Build the full MILP column vector implied by the input ``x``.
 
     Pre-activations and activations come from the forward pass, and
     ``delta = 1`` exactly where ``z > 0``, which satisfies every big-M row.

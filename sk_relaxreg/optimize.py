@@ -1,4 +1,4 @@
-"""Solve the MILP of a network over a box and check the answer against the forward pass."""
+"""Solve the MILP of a network over a box and check the solution against the forward pass."""
 
 import logging
 import time
@@ -195,7 +195,7 @@ def get_pyomo_solver(solver):
                 "or use the default solver='highs'."
             ) from exc
     # Pyomo logs a warning with a traceback for unknown names before returning a
-    # placeholder; the error raised below says the same in one line.
+    # placeholder, while the error raised below reports the same in one line.
     pyomo_logger = logging.getLogger("pyomo.opt")
     previous_level = pyomo_logger.level
     pyomo_logger.setLevel(logging.ERROR)
