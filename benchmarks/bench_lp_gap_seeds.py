@@ -15,6 +15,8 @@ Command used for docs/benchmarks.md::
         --seeds 3 --time-limit 120 --output results/lp_gap_seeds_7e-4.json
     python bench_lp_gap_seeds.py --pairs himmelblau:1e-3,peaks:1e-3 --samples 3000 \
         --seeds 3 --time-limit 120 --output results/lp_gap_seeds_3000.json
+    python bench_lp_gap_seeds.py --pairs himmelblau:1e-3,peaks:1e-3 --mode total \
+        --seeds 3 --time-limit 120 --output results/lp_gap_seeds_total.json
 """
 
 import argparse
@@ -34,7 +36,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def fit(problem, seed, weight, args):
     X, y, X_test, y_test = split(problem, args.samples, seed)
-    params = {"bound_width": weight, "lp_gap": weight} if weight else {}
+    params = {"bound_width": weight, "lp_gap": weight, "lp_gap_mode": args.mode} if weight else {}
     model = TractableMLPRegressor(hidden_layer_sizes=(25,) * 5, max_epochs=args.epochs,
                                   random_state=seed, **params).fit(X, y)
     return model, float(np.mean((model.predict(X_test) - y_test) ** 2))
@@ -57,6 +59,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--time-limit", type=float, default=600.0)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--mode", choices=["direct", "total"], default="direct",
+                        help="lp_gap_mode of the BW+LP nets")
     parser.add_argument("--output", type=Path, default=RESULTS / "lp_gap_seeds.json")
     args = parser.parse_args()
 
@@ -75,7 +79,7 @@ def main():
         print(json.dumps(entry), flush=True)
     args.output.parent.mkdir(exist_ok=True)
     args.output.write_text(json.dumps(
-        {"rows": rows, "summary": summary, "seeds": args.seeds, "epochs": args.epochs,
+        {"rows": rows, "summary": summary, "seeds": args.seeds, "epochs": args.epochs, "mode": args.mode,
          "samples": args.samples, "time_limit": args.time_limit,
          "started": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2))
 
