@@ -131,7 +131,7 @@ def run_dask(settings, X, y, n_workers, worker_profile=True):
 
 
 def run_loky(settings, X, y, n_jobs):
-    """The same search on joblib's default process back end, for comparison with Dask."""
+    """Run the same search on joblib's default process back end, for comparison with Dask."""
     search = make_search(settings, n_jobs=n_jobs)
     start = time.perf_counter()
     with parallel_config(backend="loky", inner_max_num_threads=1):

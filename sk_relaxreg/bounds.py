@@ -8,7 +8,7 @@ pre-activation ``z_l = W_l h_{l-1} + b_l`` lies in ``[L_l, U_l]`` with::
 
 and ``h_l = max(0, z_l)`` lies in ``[max(0, L_l), max(0, U_l)]``. A neuron is
 stably inactive when ``U <= 0``, stably active when ``L >= 0`` and ``U > 0``,
-and unstable otherwise; only unstable neurons need a binary variable in the MILP.
+and unstable otherwise. Only unstable neurons need a binary variable in the MILP.
 
 The torch version is differentiable, which is what the bound penalties use.
 """

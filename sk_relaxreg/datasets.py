@@ -2,7 +2,7 @@
 
 Each ``make_*`` function returns ``(X, y)`` with ``X`` drawn by Latin
 hypercube sampling (:class:`scipy.stats.qmc.LatinHypercube`) over the
-function's standard domain. :data:`BENCHMARKS` holds each function with its
+function's standard domain. :data:`BENCHMARKS` contains each function with its
 domain and known global minimum, so code can check an optimum against it.
 """
 
@@ -68,7 +68,7 @@ class BenchmarkFunction:
     minimizers: tuple
 
     def domain(self, n_features=2):
-        """The domain as an array of shape (n_features, 2)."""
+        """Return the domain as an array of shape (n_features, 2)."""
         return np.tile([self.lower, self.upper], (n_features, 1)).astype(float)
 
     def __call__(self, X):

@@ -19,7 +19,7 @@ class SolutionMismatchWarning(UserWarning):
 
     This points to numerical trouble in the solver (big-M constants that are
     large relative to the solver's integrality tolerance) rather than to a bug
-    in the formulation; tighter input bounds or a smaller ``mip_feasibility_tolerance``
+    in the formulation. Tighter input bounds or a smaller ``mip_feasibility_tolerance``
     usually remove it.
     """
 

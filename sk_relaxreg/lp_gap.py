@@ -16,11 +16,11 @@ their sum for "both".
 Gradient (envelope theorem). At an optimal primal ``v*`` and dual ``nu`` the
 derivative of the LP value with respect to any data of the LP is the
 derivative of the Lagrangian. For an affine row ``z_j - W_j h_prev = b_j``
-this gives ``dV/db_j = nu_j`` and ``dV/dW_j = nu_j h_prev*``; for the big-M
+this gives ``dV/db_j = nu_j`` and ``dV/dW_j = nu_j h_prev*``. For the big-M
 rows ``h - z - L delta <= -L`` (dual ``mu``) and ``h - U delta <= 0`` (dual
 ``rho``) it gives ``dV/dL = mu (delta* - 1)`` and ``dV/dU = rho delta*``.
 Mode "direct" keeps ``L, U`` constant (the regularizer of Tsay, arXiv
-2604.22746); mode "total" also chains ``dV/dL`` and ``dV/dU`` through the
+2604.22746). Mode "total" also chains ``dV/dL`` and ``dV/dU`` through the
 interval bounds ``L(theta), U(theta)``, which gives the exact total derivative.
 Both engines return a torch tensor whose value is the LP value and whose
 gradient is this formula, so autograd needs no solver differentiation.
@@ -353,9 +353,9 @@ def bound_and_slope_gradients(layers, X, layer_bounds, slopes, direction, relaxa
     A backward pass fixes, per neuron and sample, which linear bound is used
     (by the sign of the neuron's coefficient). A forward pass through those
     same linear bounds then gives the value ``z_hat`` each pre-activation takes
-    in the bound, and the derivative of the bound with respect to a slope
+    in the bound. The derivative of the bound with respect to the slope
     ``alpha_j`` of an unstable neuron with coefficient ``a_j >= 0`` is
-    ``a_j * z_hat_j`` (zero for the other neurons).
+    ``a_j * z_hat_j``, and zero for the other neurons.
     """
     relaxation = relaxation or _Relaxation(layers, X, layer_bounds)
     n = X.shape[0]

@@ -82,5 +82,5 @@ def penalty_values(module, layer_bounds, names):
 
 
 def module_zero(module):
-    """A zero scalar on the module's device, for networks without hidden layers."""
+    """Return a zero scalar on the module's device, for networks without hidden layers."""
     return next(module.parameters()).new_zeros(())

@@ -90,7 +90,7 @@ class OptimizationResult:
 
     @property
     def has_solution(self):
-        """True when ``x`` holds a feasible point."""
+        """True when ``x`` contains a feasible point."""
         return self.x is not None
 
     @property

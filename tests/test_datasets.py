@@ -85,7 +85,8 @@ def test_stated_minimum_at_minimizers(name):
     # The minimizers are given to 6 or more decimals; the value is flat around them.
     np.testing.assert_allclose(values, benchmark.minimum, rtol=0, atol=1e-8)
     for point in benchmark.minimizers:
-        assert benchmark.lower <= min(point) and max(point) <= benchmark.upper
+        assert benchmark.lower <= min(point)
+        assert max(point) <= benchmark.upper
 
 
 @pytest.mark.parametrize("name", list(MAKERS))

@@ -228,7 +228,8 @@ def test_result_fields_and_summary(peaks_model):
     assert result.mip_gap <= 1e-9
     assert result.dual_bound == pytest.approx(result.objective, abs=1e-6)
     assert result.prediction_error <= 1e-6 * max(1.0, abs(result.predicted))
-    assert result.n_variables > 0 and result.n_constraints > 0
+    assert result.n_variables > 0
+    assert result.n_constraints > 0
     assert result.solve_time >= 0.0
     assert result.wall_time >= result.solve_time
     summary = result.summary()
