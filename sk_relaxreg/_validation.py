@@ -85,6 +85,20 @@ def check_sense(sense):
     return sense
 
 
+#: Ways to compute the big-M constants of the MILP: see :mod:`sk_relaxreg.tightening`.
+BOUND_METHODS = ("interval", "lp")
+
+
+def check_bounds_method(bounds):
+    """Return ``bounds`` if it is "interval" or "lp", else raise ValueError."""
+    if not isinstance(bounds, str) or bounds not in BOUND_METHODS:
+        raise ValueError(
+            f"bounds must be 'lp' (LP-tightened big-M constants, the default) or 'interval' "
+            f"(interval arithmetic only, the bounds the penalties train on); got {bounds!r}."
+        )
+    return bounds
+
+
 def check_positive_number(value, name, allow_none=True):
     """Return ``value`` as float if it is a positive real number (or None when allowed)."""
     if value is None and allow_none:

@@ -2,6 +2,7 @@
 
 import contextlib
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -15,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import (
+    check_bounds_method,
     check_input_bounds,
     check_output_bounds,
     check_output_weights,
@@ -28,6 +30,7 @@ from .highs_milp import build_milp_arrays, lp_relaxation_bound
 from .milp import embed_network, to_pyomo_model
 from .network import AffineScaling, build_module, network_in_original_units
 from .optimize import optimize_network
+from .tightening import lp_tightened_bounds
 from .training import EpochProgressBar, PenaltyHistory, RegularizedNet, history_as_dict
 
 #: Optimizer names accepted as strings, mapped to torch classes.
@@ -483,9 +486,13 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- MILP
 
-    def _box(self, input_bounds):
+    def _box(self, input_bounds, bounds="interval"):
+        """Return the checked box and the hidden-layer bounds over it, by ``bounds`` method."""
         check_is_fitted(self)
+        check_bounds_method(bounds)
         if input_bounds is None:
+            if bounds == "lp":
+                return self.input_bounds_, lp_tightened_bounds(self.network_, self.input_bounds_)[0]
             return self.input_bounds_, self.layer_bounds_
         box = check_input_bounds(input_bounds, self.n_features_in_)
         outside = (box[:, 0] < self.input_bounds_[:, 0]) | (box[:, 1] > self.input_bounds_[:, 1])
@@ -496,16 +503,18 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
                 ExtrapolationWarning,
                 stacklevel=3,
             )
+        if bounds == "lp":
+            return box, lp_tightened_bounds(self.network_, box)[0]
         return box, interval_bounds(self.network_, box)
 
-    def to_milp(self, input_bounds=None):
+    def to_milp(self, input_bounds=None, bounds="lp"):
         """Return the network's big-M MILP over a box as a Pyomo ``ConcreteModel``.
 
         The model has input variables ``model.x[i]`` (original units, bounded
         by the box), output variables ``model.y[k]``, pre-activations
         ``model.z[l, j]``, activations ``model.h[l, j]`` and one binary
         ``model.delta[l, j]`` per unstable neuron, and no objective. With
-        ``[L, U]`` the interval bounds of a neuron over the box, an unstable
+        ``[L, U]`` the bounds of a neuron over the box (see ``bounds``), an unstable
         neuron (``L < 0 < U``) gets::
 
             h >= 0,  h >= z,  h <= z - L (1 - delta),  h <= U delta
@@ -520,15 +529,18 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         ----------
         input_bounds : array-like of shape (n_features, 2), optional
             Box to build the MILP over; defaults to ``input_bounds_``.
+        bounds : {"lp", "interval"}, default="lp"
+            How the big-M constants are computed, as in :meth:`optimize`.
 
         Returns
         -------
         pyomo.environ.ConcreteModel
         """
-        box, layer_bounds = self._box(input_bounds)
+        box, layer_bounds = self._box(input_bounds, bounds)
         return to_pyomo_model(self.network_, box, layer_bounds)
 
-    def add_to_model(self, model, inputs, outputs, name="network", input_bounds=None):
+    def add_to_model(self, model, inputs, outputs, name="network", input_bounds=None,
+                     bounds="lp"):
         """Embed the network in the user's Pyomo model, linked to their variables.
 
         Adds a block ``model.<name>`` with the formulation of :meth:`to_milp`
@@ -546,18 +558,20 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             Box the network's big-M constants are computed over; defaults to
             ``input_bounds_``. Use a smaller box when the user's constraints
             allow it, because that gives a tighter formulation.
+        bounds : {"lp", "interval"}, default="lp"
+            How the big-M constants are computed, as in :meth:`optimize`.
 
         Returns
         -------
         pyomo Block
         """
-        box, layer_bounds = self._box(input_bounds)
+        box, layer_bounds = self._box(input_bounds, bounds)
         return embed_network(
             model, self.network_, box, inputs, outputs, name=name, layer_bounds=layer_bounds
         )
 
     def tractability_report(self, input_bounds=None, sense="min", output_weights=None,
-                            solve=True, time_limit=None, solver_options=None):
+                            solve=True, time_limit=None, solver_options=None, bounds="lp"):
         """Measure how hard the network's MILP over a box is, without changing the model.
 
         Parameters
@@ -574,10 +588,14 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             Time limit of that solve in seconds.
         solver_options : dict, optional
             HiGHS options for both the LP and the MILP solve.
+        bounds : {"lp", "interval"}, default="lp"
+            How the big-M constants are computed, as in :meth:`optimize`.
+            Every number of the report refers to the bounds chosen here.
 
         Returns
         -------
         report : dict
+            ``bounds``, ``bound_time`` (seconds to compute the bounds),
             ``n_unstable``, ``n_unstable_per_layer``, ``n_binaries``,
             ``mean_bound_width`` (mean ``U - L`` over hidden neurons, in the
             units of ``network_``'s pre-activations), ``max_big_m`` (largest
@@ -593,14 +611,19 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_sense(sense)
+        time_limit = check_positive_number(time_limit, "time_limit")
         weights = check_output_weights(output_weights, self.n_outputs_)
-        box, layer_bounds = self._box(input_bounds)
+        start = time.perf_counter()
+        box, layer_bounds = self._box(input_bounds, bounds)
+        bound_time = time.perf_counter() - start
         arrays = build_milp_arrays(self.network_, box, layer_bounds, weights)
         lower = np.concatenate([L for L, _ in layer_bounds]) if layer_bounds else np.zeros(0)
         upper = np.concatenate([U for _, U in layer_bounds]) if layer_bounds else np.zeros(0)
         unstable = (lower < 0) & (upper > 0)
         per_layer = count_unstable(layer_bounds)
         report = {
+            "bounds": bounds,
+            "bound_time": bound_time,
             "n_unstable": int(per_layer.sum()),
             "n_unstable_per_layer": per_layer.tolist(),
             "n_binaries": arrays.n_binaries,
@@ -612,8 +635,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         if solve:
             result = optimize_network(
                 self.network_, box, layer_bounds, weights, sense=sense,
-                time_limit=check_positive_number(time_limit, "time_limit"),
-                candidates=self.candidate_inputs_, solver_options=solver_options,
+                time_limit=time_limit, candidates=self.candidate_inputs_, solver_options=solver_options,
             )
             report.update(
                 milp_objective=result.objective,
@@ -641,6 +663,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         n_random_starts=1000,
         solver_options=None,
         verbose=False,
+        bounds="lp",
     ):
         """Find the global minimum or maximum of the network over a box by MILP.
 
@@ -666,6 +689,10 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             Hand the solver a starting solution: the best of the stored
             training inputs and ``n_random_starts`` random points of the box,
             with all pre-activations, activations and binaries it implies.
+            With a start, HiGHS also runs without its RINS and RENS sub-MIP
+            heuristics (``HIGHS_OPTIONS_WITH_START`` in
+            :mod:`sk_relaxreg.optimize`), which spend most of the time on these
+            networks; set them to True in ``solver_options`` to restore them.
         n_random_starts : int, default=1000
             Uniform random points of the box added to the starting-point candidates.
         solver_options : dict, optional
@@ -673,13 +700,21 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             ``{"threads": 1}`` or ``{"mip_feasibility_tolerance": 1e-7}`` for HiGHS.
         verbose : bool, default=False
             Show the solver log.
+        bounds : {"lp", "interval"}, default="lp"
+            Bounds that give the big-M constants. "lp" tightens the interval
+            bounds layer by layer with the LP relaxation of the layers before
+            (:mod:`sk_relaxreg.tightening`): two small LPs per unstable neuron,
+            fewer binaries and smaller big-M constants. "interval" uses interval
+            arithmetic only, the bounds ``layer_bounds_`` that the penalties train on.
+            With a ``time_limit``, tightening may use half of it and the
+            solver gets the rest; neurons left untightened keep valid interval bounds.
 
         Returns
         -------
         OptimizationResult
             With ``x``, ``objective``, ``predicted`` (forward pass at ``x``),
-            ``status``, ``dual_bound``, ``mip_gap``, ``solve_time``, ``n_nodes``
-            and the model size. A time limit or infeasibility is a status, not
+            ``status``, ``dual_bound``, ``mip_gap``, ``solve_time``,
+            ``bound_time`` (seconds of tightening), ``n_nodes`` and the model size. A time limit or infeasibility is a status, not
             an exception.
 
         Raises
@@ -700,6 +735,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_sense(sense)
+        check_bounds_method(bounds)
         time_limit = check_positive_number(time_limit, "time_limit")
         if isinstance(mip_gap, bool) or not isinstance(mip_gap, numbers.Real) or not 0 <= mip_gap < 1:
             raise ValueError(f"mip_gap must be a number in [0, 1); got {mip_gap!r}.")
@@ -724,4 +760,5 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             n_random_starts=int(n_random_starts),
             solver_options=solver_options,
             verbose=verbose,
+            bounds=bounds,
         )

@@ -15,6 +15,7 @@ from .highs_milp import build_milp_arrays, implied_solution, make_highs
 from .incumbent import best_candidate
 from .milp import model_size, to_pyomo_model
 from .result import OptimizationResult
+from .tightening import lp_tightened_bounds
 
 #: Solver names handled in-process by highspy without Pyomo.
 HIGHS_NAMES = ("highs",)
@@ -33,6 +34,14 @@ PYOMO_SOLVERS = {
 
 #: Thread count the HiGHS scheduler of this process was last reset to (None: never).
 _scheduler_threads = [None]
+
+#: HiGHS options used when a starting solution is handed over; ``solver_options`` override them.
+#: On the 2-25x5-1 benchmark nets, which start from the best forward pass, the RINS and RENS
+#: sub-MIP heuristics took most of the solve time (docs/benchmarks.md, "HiGHS options").
+HIGHS_OPTIONS_WITH_START = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+
+#: Share of ``time_limit`` that bound tightening may use; the MILP gets the rest.
+TIGHTENING_SHARE = 0.5
 
 #: Relative tolerance for the check ``objective == predicted``, scaled by max(1, |predicted|).
 PREDICTION_TOLERANCE = 1e-5
@@ -54,14 +63,26 @@ def optimize_network(
     solver_options=None,
     random_state=0,
     verbose=False,
+    bounds="interval",
 ):
     """Solve ``min/max sum_k w_k y_k`` over the network's MILP on ``input_bounds``.
 
     See :meth:`sk_relaxreg.TractableMLPRegressor.optimize` for the parameters.
-    Returns an :class:`OptimizationResult`; solver limits and infeasibility are
-    reported in its ``status``, never raised.
+    With ``bounds="lp"``, ``layer_bounds`` are replaced by the LP-tightened
+    bounds of :func:`sk_relaxreg.tightening.lp_tightened_bounds`, computed in
+    at most ``TIGHTENING_SHARE * time_limit`` seconds, and the MILP gets the
+    rest of ``time_limit``. Returns an :class:`OptimizationResult`; solver
+    limits and infeasibility are reported in its ``status``, never raised.
     """
     start = time.perf_counter()
+    bound_time = 0.0
+    if bounds == "lp":
+        share = None if time_limit is None else TIGHTENING_SHARE * time_limit
+        layer_bounds, info = lp_tightened_bounds(network, input_bounds, time_limit=share)
+        bound_time = info["time"]
+        if time_limit is not None:
+            time_limit = max(time_limit - bound_time, 0.0)
+
     incumbent_x, incumbent_objective = (None, None)
     if warm_start:
         incumbent_x, incumbent_objective = best_candidate(
@@ -87,6 +108,8 @@ def optimize_network(
         )
 
     result.sense = sense
+    result.bounds = bounds
+    result.bound_time = bound_time
     result.incumbent_objective = incumbent_objective
     _check_against_forward_pass(result, network, input_bounds, output_weights)
     result.wall_time = time.perf_counter() - start
@@ -101,6 +124,8 @@ def _solve_with_highs(
     options = {"mip_rel_gap": float(mip_gap)}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
+    if incumbent_x is not None and arrays.n_binaries:
+        options.update(HIGHS_OPTIONS_WITH_START)
     options.update(solver_options or {})
     highs = make_highs(arrays, sense=sense, verbose=verbose, options=options)
 

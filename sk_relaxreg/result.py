@@ -43,6 +43,11 @@ class OptimizationResult:
     solve_time : float
         Seconds spent in the solver, as the solver reports it (wall clock where it
         reports none).
+    bounds : str
+        How the big-M constants were computed: ``"lp"`` (tightened by
+        :mod:`sk_relaxreg.tightening`) or ``"interval"``.
+    bound_time : float
+        Seconds spent tightening the bounds before the solve (0 for ``"interval"``).
     wall_time : float
         Seconds spent in the whole ``optimize`` call, model building included.
     n_nodes : int or None
@@ -71,6 +76,8 @@ class OptimizationResult:
     dual_bound: float = None
     mip_gap: float = None
     solve_time: float = 0.0
+    bounds: str = "interval"
+    bound_time: float = 0.0
     wall_time: float = 0.0
     n_nodes: int = None
     n_binaries: int = 0
@@ -109,7 +116,8 @@ class OptimizationResult:
             f"predicted      : {self.predicted}",
             f"x              : {None if self.x is None else np.array2string(self.x, precision=6)}",
             f"dual bound     : {self.dual_bound}  (gap {self.mip_gap})",
-            f"solve time     : {self.solve_time:.3f} s solver, {self.wall_time:.3f} s total",
+            f"solve time     : {self.solve_time:.3f} s solver, {self.bound_time:.3f} s "
+            f"{self.bounds} bounds, {self.wall_time:.3f} s total",
             f"nodes          : {self.n_nodes}",
             f"model size     : {self.n_variables} variables, {self.n_binaries} binaries, "
             f"{self.n_constraints} constraints",

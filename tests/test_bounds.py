@@ -123,7 +123,7 @@ def test_n_unstable_matches_layer_bounds(fitted):
 
 
 def test_milp_binaries_equal_n_unstable(fitted):
-    model = fitted.to_milp()
+    model = fitted.to_milp(bounds="interval")
     arrays = build_milp_arrays(
         fitted.network_, fitted.input_bounds_, fitted.layer_bounds_, np.ones(fitted.n_outputs_)
     )

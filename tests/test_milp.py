@@ -136,7 +136,7 @@ def test_raw_units_box_is_far_from_origin(raw_units_models):
 def test_to_milp_structure(raw_units_models):
     estimator = raw_units_models[(6, 6, 6), 2]
 
-    model = estimator.to_milp()
+    model = estimator.to_milp(bounds="interval")
 
     assert list(model.component_objects(pyo.Objective)) == []
     for i in model.inputs:
@@ -156,7 +156,7 @@ def test_to_milp_sub_box_is_tighter(raw_units_models):
     lower, upper = estimator.input_bounds_[:, 0], estimator.input_bounds_[:, 1]
     sub_box = np.column_stack([lower + 0.25 * (upper - lower), lower + 0.5 * (upper - lower)])
 
-    model = estimator.to_milp(input_bounds=sub_box)
+    model = estimator.to_milp(input_bounds=sub_box, bounds="interval")
 
     for i in model.inputs:
         assert model.x[i].bounds == pytest.approx(tuple(sub_box[i]))

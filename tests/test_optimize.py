@@ -68,7 +68,9 @@ def test_minimum_below_every_grid_point(peaks_model, peaks_grid, default_optima,
     assert result.objective <= grid_values.min() + gap_tolerance(result.objective)
     # The proven lower bound may not exceed any value the network takes.
     assert result.dual_bound <= grid_values.min() + 1e-6
-    assert result.n_binaries == peaks_model.n_unstable_
+    # LP-tightened bounds (the default) never need more binaries than interval bounds.
+    assert result.bounds == "lp"
+    assert result.n_binaries <= peaks_model.n_unstable_
 
 
 @pytest.mark.parametrize("solver", ["highs", "appsi_highs"])
@@ -220,6 +222,20 @@ def test_single_thread_option(peaks_model, default_optima):
     assert result.objective == pytest.approx(default.objective, abs=tolerance)
 
 
+def test_highs_heuristics_can_be_switched_back_on(peaks_model, default_optima):
+    # optimize() turns RINS/RENS off when it hands over a start; solver_options override that.
+    default = default_optima["min"]
+
+    result = peaks_model.optimize(
+        solver_options={"mip_heuristic_run_rins": True, "mip_heuristic_run_rens": True}
+    )
+
+    assert result.status == "optimal"
+    assert_matches_forward_pass(peaks_model, result)
+    tolerance = 2 * gap_tolerance(default.objective)
+    assert result.objective == pytest.approx(default.objective, abs=tolerance)
+
+
 def test_result_fields_and_summary(peaks_model):
     result = peaks_model.optimize(mip_gap=0.0)
 
@@ -231,8 +247,9 @@ def test_result_fields_and_summary(peaks_model):
     assert result.n_variables > 0
     assert result.n_constraints > 0
     assert result.solve_time >= 0.0
-    assert result.wall_time >= result.solve_time
+    assert result.wall_time >= result.solve_time + result.bound_time
     summary = result.summary()
+    assert f"{result.bound_time:.3f} s lp bounds" in summary
     assert "status         : optimal" in summary
     assert f"{result.n_binaries} binaries" in summary
 
