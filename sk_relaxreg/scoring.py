@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from . import result as status_codes
-from ._validation import check_positive_number, check_sense
+from ._validation import check_bounds_method, check_positive_number, check_sense
 from .estimator import TractableMLPRegressor
 
 #: Names of the effort measures: HiGHS run time in seconds, branch-and-bound
@@ -177,6 +177,10 @@ class TractabilityScorer:
         returns: the blend, the accuracy, minus the effort ``E``, minus the
         number of unstable neurons (each costs one binary variable), or 1.0
         when every solve of the fold ended as ``"optimal"`` and 0.0 otherwise.
+    bounds : {"lp", "interval"}, default="lp"
+        Big-M bounds of the MILP, as in :meth:`TractableMLPRegressor.optimize`.
+        In time mode the effort includes the seconds spent tightening them;
+        the count modes count the MILP solve only.
 
     Notes
     -----
@@ -204,6 +208,7 @@ class TractabilityScorer:
         solver="highs",
         solver_options=None,
         component="blend",
+        bounds="lp",
     ):
         _resolve_accuracy(accuracy)
         if effort not in EFFORT_MODES:
@@ -261,6 +266,7 @@ class TractabilityScorer:
             )
         if component not in COMPONENTS:
             raise ValueError(f"component must be one of {list(COMPONENTS)}; got {component!r}.")
+        check_bounds_method(bounds)
 
         self.accuracy = accuracy
         self.effort = effort
@@ -276,6 +282,7 @@ class TractabilityScorer:
         self.solver = solver
         self.solver_options = None if solver_options is None else dict(solver_options)
         self.component = component
+        self.bounds = bounds
 
     # ---------------------------------------------------------------- public
 
@@ -395,6 +402,7 @@ class TractabilityScorer:
             self.mip_gap,
             self.solver,
             sorted(self._solve_options().items()),
+            self.bounds,
         )
 
     def _solve_outcomes(self, network_estimator):
@@ -424,6 +432,7 @@ class TractabilityScorer:
                 solver=self.solver,
                 output_weights=self.output_weights,
                 solver_options=self._solve_options(),
+                bounds=self.bounds,
             )
             outcomes.append((result.status, self._measured_effort(result)))
 
@@ -435,7 +444,7 @@ class TractabilityScorer:
 
     def _measured_effort(self, result):
         if self.effort == "time":
-            return float(result.solve_time)
+            return float(result.solve_time + result.bound_time)
         value = result.n_nodes if self.effort == "n_nodes" else result.simplex_iterations
         # A solve that failed before HiGHS reported counts has done no measurable work.
         return 0.0 if value is None else float(value)
@@ -466,6 +475,7 @@ def make_tractability_scorer(
     mip_gap=1e-4,
     solver="highs",
     solver_options=None,
+    bounds="lp",
 ):
     """Make a scorer that blends accuracy with the effort of solving the network's MILP.
 
@@ -507,6 +517,7 @@ def make_tractability_scorer(
         solver=solver,
         solver_options=solver_options,
         component="blend",
+        bounds=bounds,
     )
 
 

@@ -67,9 +67,9 @@ def tiny_search(tiny_data):
     return search.fit(*tiny_data)
 
 
-def direct_effort(estimator, effort, **solver_options):
+def direct_effort(estimator, effort, bounds="lp", **solver_options):
     """Solve the estimator's MILP as the scorer does and check the result against the network."""
-    result = estimator.optimize(solver_options={"threads": 1, **solver_options})
+    result = estimator.optimize(solver_options={"threads": 1, **solver_options}, bounds=bounds)
     assert result.x is not None
     forward = estimator.network_.forward(result.x[None, :])[0, 0]
     assert result.objective == pytest.approx(forward, rel=1e-6, abs=1e-6)
@@ -165,6 +165,18 @@ def test_count_effort_matches_direct_solve(small_model, tiny_data, effort):
     assert measured["statuses"] == ["optimal"]
     assert measured["solved"] == 1.0
     assert measured["neg_n_unstable"] == -small_model.n_unstable_
+
+
+def test_interval_bounds_measured_separately(small_model, tiny_data):
+    _, expected = direct_effort(small_model, "simplex_iterations", bounds="interval")
+
+    interval = make_tractability_scorer(bounds="interval").measure(small_model, *tiny_data)
+    tightened = make_tractability_scorer().measure(small_model, *tiny_data)
+
+    assert interval["effort"] == expected
+    assert make_tractability_scorer().get_params()["bounds"] == "lp"
+    assert tightened["statuses"] == ["optimal"]
+    assert interval["statuses"] == ["optimal"]
 
 
 def test_time_effort_uses_repeats(tiny_model, tiny_data):
@@ -285,6 +297,7 @@ def test_rejects_other_estimators(tiny_data):
         ({"solver": "cbc"}, "needs solver='highs'"),
         ({"solver": "cbc", "effort": "time", "node_limit": 10}, "node_limit needs"),
         ({"solver_options": [("threads", 2)]}, "solver_options"),
+        ({"bounds": "exact"}, "bounds must be 'lp'"),
     ],
 )
 def test_rejects_invalid_parameters(params, message):
