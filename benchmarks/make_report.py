@@ -103,6 +103,64 @@ def lp_gap_table(data):
     return "\n".join(lines)
 
 
+def lp_gap_tightened_table(data):
+    """The lp_gap table solved with LP-tightened bounds: binaries next to interval-unstable neurons."""
+    lines = [
+        "| problem | setting | weight | unstable (interval) | binaries (LP bounds) | root LP gap "
+        "(min-max units) | MILP time (s) | status | test-MSE ratio | fit-time ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in data["runs"]:
+        weight = "-" if run["setting"] == "none" else f"{run['weight']:g}"
+        lines.append(
+            f"| {run['problem']} | {run['setting']} | {weight} | {run['n_unstable']} | "
+            f"{run['n_binaries']} | {run['root_lp_gap_minmax']:.4f} | {run['milp_time']:.2f} | "
+            f"{run['milp_status']} | {run['mse_ratio']:.2f} | {run['fit_ratio']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def seeds_table(data):
+    """BW+LP over seeds with both solves: per-seed MSE ratios and times, and their medians."""
+    lines = [
+        "| problem | BW+LP weight | test-MSE ratio per seed | median | LP-bounds time per seed (s) "
+        "| median (s) | interval-bounds median (s) | seeds with ratio <= 1.5 and <= 6 s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in data["summary"]:
+        rows = [r for r in data["rows"]
+                if r["problem"] == entry["problem"] and r["weight"] == entry["weight"]]
+        ratios = ", ".join(f"{r:.2f}" for r in entry["mse_ratios"])
+        times = ", ".join(f"{r['lp_time']:.1f}" for r in rows)
+        meeting = sum(r["mse_ratio"] <= 1.5 and r["lp_time"] <= 6.0 for r in rows)
+        lines.append(
+            f"| {entry['problem']} | {entry['weight']:g} | {ratios} | "
+            f"{entry['median_mse_ratio']:.2f} | {times} | "
+            f"{entry['median_lp_time']:.1f} | {entry['median_interval_time']:.1f} | "
+            f"{meeting} of {len(rows)} |"
+        )
+    return "\n".join(lines)
+
+
+def tightening_table(data):
+    """Median solve time, nodes and binaries for the four ways to solve, per problem and weight."""
+    names = ("interval_heuristics", "interval", "lp_heuristics", "lp")
+    lines = [
+        "| problem | BW+LP weight | " + " | ".join(f"{n} time (s) / nodes" for n in names)
+        + " | binaries interval / lp | speed-up per seed |",
+        "|---|---|" + "---|" * len(names) + "---|---|",
+    ]
+    for entry in data["summary"]:
+        cells = [f"{entry['median_' + n + '_time']:.1f} / {entry['median_' + n + '_nodes']:.0f}"
+                 for n in names]
+        lines.append(
+            f"| {entry['problem']} | {entry['weight']:g} | " + " | ".join(cells)
+            + f" | {entry['median_interval_binaries']:.0f} / {entry['median_lp_binaries']:.0f}"
+            + " | " + ", ".join(f"{s:.1f}" for s in entry["speedups"]) + " |"
+        )
+    return "\n".join(lines)
+
+
 def grid_table(data):
     return json.dumps({k: v for k, v in data.items() if not isinstance(v, (list, dict))}, indent=1)
 
@@ -113,6 +171,9 @@ def main():
         ("core_milp.json", milp_table),
         ("core_overhead.json", overhead_table),
         ("lp_gap.json", lp_gap_table),
+        ("lp_gap_tightened.json", lp_gap_tightened_table),
+        ("lp_gap_seeds_tightened.json", seeds_table),
+        ("tightening.json", tightening_table),
         ("bench_grid_search.json", grid_table),
     ]
     for name, render in sections:
