@@ -260,7 +260,29 @@ def make_highs(arrays, sense="min", relax=False, verbose=False, options=None):
                 f"valid names and types."
             )
     highs.passModel(lp)
+    if "threads" in (options or {}):
+        _use_thread_count(options["threads"])
     return highs
+
+
+#: Thread count the HiGHS scheduler of this process was last reset to (None: never).
+_scheduler_threads = [None]
+
+
+def _use_thread_count(threads):
+    """Reset HiGHS's process-wide scheduler when a solve asks for a new thread count.
+
+    HiGHS fixes its thread pool when the first solve of the process starts (with
+    its default count when that solve set none, as the LPs of bound tightening do),
+    and a solve that then asks for another count fails unless the scheduler is
+    reset first. Resetting only on a change keeps repeated solves with the same
+    count (as in a search) from resetting.
+    """
+    # NOTE: the reset is process-wide, so avoid changing "threads" while other threads
+    # of the same process are solving with HiGHS (for example threaded Dask workers).
+    if threads != _scheduler_threads[0]:
+        highspy.Highs.resetGlobalScheduler(True)
+        _scheduler_threads[0] = threads
 
 
 def lp_relaxation_bound(arrays, sense="min", options=None):

@@ -32,9 +32,6 @@ PYOMO_SOLVERS = {
     "cplex": ("cplex", "timelimit", "mipgap"),
 }
 
-#: Thread count the HiGHS scheduler of this process was last reset to (None: never).
-_scheduler_threads = [None]
-
 #: HiGHS options used when a starting solution is handed over; ``solver_options`` override them.
 #: On the 2-25x5-1 benchmark nets, which start from the best forward pass, the RINS and RENS
 #: sub-MIP heuristics took most of the solve time (docs/benchmarks.md, "HiGHS options").
@@ -135,14 +132,6 @@ def _solve_with_highs(
         # partial start and solve the whole MILP once to complete it before the real solve.
         highs.setSolution(arrays.n_cols, np.arange(arrays.n_cols, dtype=np.int32), start_values)
 
-    if "threads" in options and options["threads"] != _scheduler_threads[0]:
-        # HiGHS fixes its thread pool when the first solve starts, and a new thread count
-        # only takes effect after the process-wide scheduler is reset. Resetting only on a
-        # change keeps repeated solves with the same count (as in a search) from resetting.
-        # NOTE: the reset is process-wide, so avoid changing "threads" while other threads
-        # of the same process are solving with HiGHS (for example threaded Dask workers).
-        highspy.Highs.resetGlobalScheduler(True)
-        _scheduler_threads[0] = options["threads"]
     run_status = highs.run()
     model_status = highs.getModelStatus()
     info = highs.getInfo()

@@ -1,5 +1,8 @@
 """LP-tightened big-M bounds: valid, never looser than interval bounds, same optimum."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pyomo.environ as pyo
 import pytest
@@ -175,3 +178,27 @@ def test_add_to_model_rejects_unknown_bounds_method(deep_model):
 
     with pytest.raises(ValueError, match="got 'tight'"):
         deep_model.add_to_model(model, model.x, model.y, bounds="tight")
+
+
+# HiGHS fixes its thread pool at the first solve of a process, so this needs a fresh process.
+FRESH_PROCESS_REPORT = """
+from sk_relaxreg import TractableMLPRegressor
+from sk_relaxreg.datasets import make_peaks
+X, y = make_peaks(n_samples=200, random_state=0)
+model = TractableMLPRegressor(hidden_layer_sizes=(8, 8), max_epochs=5, random_state=0).fit(X, y)
+report = model.tractability_report(solver_options={"threads": 1})
+print("ROOT", report["root_lp_bound"], report["milp_status"])
+"""
+
+
+def test_thread_option_after_tightening_lps():
+    # The tightening LPs start HiGHS with its default thread count; a later solve with
+    # threads=1 must still run (it used to fail, leaving root_lp_bound as None).
+    completed = subprocess.run([sys.executable, "-c", FRESH_PROCESS_REPORT],
+                               capture_output=True, text=True, timeout=300, check=True)
+    line = next(row for row in completed.stdout.splitlines() if row.startswith("ROOT"))
+    _, bound, status = line.split()
+
+    assert bound != "None"
+    assert np.isfinite(float(bound))
+    assert status == "optimal"
