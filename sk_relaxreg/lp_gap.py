@@ -237,6 +237,7 @@ class FastLPEngine:
         direction = direction.to(X.dtype)
 
         slopes = self._initial_slopes(X, layer_bounds, direction)
+        relaxation = None
         if slopes and self.n_iterations > 0:
             # The slopes are optimized with hand-written gradients (no autograd graph),
             # which is several times cheaper per step for networks this small.
@@ -251,14 +252,13 @@ class FastLPEngine:
                     bound, gradients = bound_and_slope_gradients(
                         frozen, X.detach(), frozen_bounds, slopes, direction, relaxation
                     )
-                    improved = (
-                        torch.ones_like(bound, dtype=torch.bool)
-                        if best_bound is None
-                        else bound > best_bound
-                    )
-                    best_bound = bound if best_bound is None else torch.maximum(bound, best_bound)
-                    for best, slope in zip(best_slopes, slopes):
-                        best[improved] = slope[improved]
+                    if best_bound is None:
+                        best_bound = bound
+                    else:
+                        improved = (bound > best_bound).unsqueeze(1)
+                        best_bound = torch.maximum(bound, best_bound)
+                        best_slopes = [torch.where(improved, slope, best)
+                                       for best, slope in zip(best_slopes, slopes)]
                     if step == self.n_iterations:
                         break
                     # Projected sign-gradient ascent with a decaying step: the optimal slopes
@@ -270,7 +270,9 @@ class FastLPEngine:
             self._store_slopes(X, slopes)
 
         live = [(layer.weight, layer.bias) for layer in layers]
-        return backward_bound(live, X, layer_bounds, slopes, direction)
+        # In mode "direct" the bounds are the frozen ones, so their relaxation is reused.
+        return backward_bound(live, X, layer_bounds, slopes, direction,
+                              relaxation if mode == "direct" else None)
 
     def _initial_slopes(self, X, layer_bounds, direction):
         n = X.shape[0]
@@ -388,7 +390,7 @@ def bound_and_slope_gradients(layers, X, layer_bounds, slopes, direction, relaxa
     return bound, gradients
 
 
-def backward_bound(layers, X, layer_bounds, slopes, direction):
+def backward_bound(layers, X, layer_bounds, slopes, direction, relaxation=None):
     """Lower bound on ``min c^T y`` over the triangle relaxation with the input fixed at each row of X.
 
     Parameters
@@ -399,6 +401,8 @@ def backward_bound(layers, X, layer_bounds, slopes, direction):
     slopes : list of tensors of shape (n, n_l), one per hidden layer after the first
         Lower-bound slopes ``alpha`` in [0, 1].
     direction : tensor of shape (n_outputs,)
+    relaxation : _Relaxation, optional
+        Constants of the same ``layer_bounds`` (detached), if already computed.
 
     Returns
     -------
@@ -414,10 +418,14 @@ def backward_bound(layers, X, layer_bounds, slopes, direction):
     for l in range(len(layer_bounds) - 1, -1, -1):
         L, U = layer_bounds[l]
         W, b = layers[l]
-        unstable = (L < 0) & (U > 0)
-        active = L >= 0
-        width = torch.where(unstable, U - L, torch.ones_like(U))
-        upper_slope = torch.where(unstable, U / width, torch.zeros_like(U))
+        if relaxation is None:
+            unstable = (L < 0) & (U > 0)
+            active = L >= 0
+            width = torch.where(unstable, U - L, torch.ones_like(U))
+            upper_slope = torch.where(unstable, U / width, torch.zeros_like(U))
+        else:
+            unstable, upper_slope = relaxation.unstable[l], relaxation.upper_slope[l]
+            active = relaxation.active[l] > 0
         negative = coefficient < 0
 
         if l == 0:
@@ -434,7 +442,8 @@ def backward_bound(layers, X, layer_bounds, slopes, direction):
             torch.where(negative, upper_slope.expand_as(alpha), alpha),
             active.to(alpha.dtype).expand_as(alpha),
         )
-        intercept = torch.where(unstable & negative, -upper_slope * L, torch.zeros_like(alpha))
+        upper_intercept = -upper_slope * L if relaxation is None else relaxation.upper_intercept[l]
+        intercept = torch.where(unstable & negative, upper_intercept, torch.zeros_like(alpha))
         constant = constant + (coefficient * intercept).sum(dim=1)
         coefficient = coefficient * slope
         constant = constant + coefficient @ b
