@@ -1,9 +1,9 @@
 """Benchmark LP-tightened bounds and HiGHS's sub-MIP heuristics on 2-25x5-1 nets.
 
 For each problem (peaks, himmelblau, ackley-2), seed and BW+LP weight (0 is the
-unregularized net), it fits one net and solves its minimum four ways: interval or
-LP-tightened big-M bounds, each with HiGHS's RINS and RENS heuristics on (HiGHS's own
-default) or off (optimize()'s default when it hands over a start). It records solve time
+unregularized net), it fits one net and solves its minimum four ways. The big-M bounds are
+interval or LP-tightened, and HiGHS's RINS and RENS heuristics are on (HiGHS's own default)
+or off (optimize()'s default when it hands over a start). It records solve time
 (HiGHS time plus tightening time; a run stopped by the limit counts at the limit), nodes,
 binaries and the objective, and checks that all four optima agree.
 

@@ -104,7 +104,7 @@ def lp_gap_table(data):
 
 
 def lp_gap_tightened_table(data):
-    """The lp_gap table solved with LP-tightened bounds: binaries next to interval-unstable neurons."""
+    """Render the lp_gap table solved with LP-tightened bounds, binaries next to unstable neurons."""
     lines = [
         "| problem | setting | weight | unstable (interval) | binaries (LP bounds) | root LP gap "
         "(min-max units) | MILP time (s) | status | test-MSE ratio | fit-time ratio |",
@@ -121,7 +121,7 @@ def lp_gap_tightened_table(data):
 
 
 def seeds_table(data):
-    """BW+LP over seeds with both solves: per-seed MSE ratios and times, and their medians."""
+    """Render BW+LP over seeds with both solves: per-seed MSE ratios and times, and medians."""
     lines = [
         "| problem | BW+LP weight | test-MSE ratio per seed | median | LP-bounds time per seed (s) "
         "| median (s) | interval-bounds median (s) | seeds with ratio <= 1.5 and <= 6 s |",
@@ -143,7 +143,7 @@ def seeds_table(data):
 
 
 def tightening_table(data):
-    """Median solve time, nodes and binaries for the four ways to solve, per problem and weight."""
+    """Render median solve time, nodes and binaries of the four solves per problem and weight."""
     names = ("interval_heuristics", "interval", "lp_heuristics", "lp")
     lines = [
         "| problem | BW+LP weight | " + " | ".join(f"{n} time (s) / nodes" for n in names)

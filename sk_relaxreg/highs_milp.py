@@ -270,7 +270,7 @@ _scheduler_threads = [None]
 
 
 def _use_thread_count(threads):
-    """Reset HiGHS's process-wide scheduler when a solve asks for a new thread count.
+    """Reset HiGHS's process-wide scheduler when a solve requests a new thread count.
 
     HiGHS fixes its thread pool when the first solve of the process starts (with
     its default count when that solve set none, as the LPs of bound tightening do),

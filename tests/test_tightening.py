@@ -46,7 +46,7 @@ def test_bounds_contain_every_grid_preactivation(deep_model, deep_bounds):
 
     assert info["complete"]
     assert info["n_failed"] == 0
-    # First-layer bounds are exact and the grid holds the box corners, so allow round-off.
+    # First-layer bounds are exact and the grid contains the box corners, so allow round-off.
     for z, (L, U) in zip(preactivations, bounds):
         assert np.all(z >= L[None, :] - ROUND_OFF * (1 + np.abs(z)))
         assert np.all(z <= U[None, :] + ROUND_OFF * (1 + np.abs(z)))
