@@ -29,7 +29,7 @@ from .exceptions import ExtrapolationWarning
 from .highs_milp import build_milp_arrays, lp_relaxation_bound
 from .milp import embed_network, to_pyomo_model
 from .network import AffineScaling, build_module, network_in_original_units
-from .optimize import optimize_network
+from .optimize import TIGHTENING_SHARE, optimize_network
 from .tightening import lp_tightened_bounds
 from .training import EpochProgressBar, PenaltyHistory, RegularizedNet, history_as_dict
 
@@ -486,13 +486,17 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- MILP
 
-    def _box(self, input_bounds, bounds="interval"):
-        """Return the checked box and the hidden-layer bounds over it, by ``bounds`` method."""
+    def _box(self, input_bounds, bounds="interval", time_limit=None):
+        """Return the checked box and the hidden-layer bounds over it, by ``bounds`` method.
+
+        ``time_limit`` caps the seconds spent tightening when ``bounds="lp"``.
+        """
         check_is_fitted(self)
         check_bounds_method(bounds)
         if input_bounds is None:
             if bounds == "lp":
-                return self.input_bounds_, lp_tightened_bounds(self.network_, self.input_bounds_)[0]
+                tightened, _ = lp_tightened_bounds(self.network_, self.input_bounds_, time_limit)
+                return self.input_bounds_, tightened
             return self.input_bounds_, self.layer_bounds_
         box = check_input_bounds(input_bounds, self.n_features_in_)
         outside = (box[:, 0] < self.input_bounds_[:, 0]) | (box[:, 1] > self.input_bounds_[:, 1])
@@ -504,7 +508,7 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
                 stacklevel=3,
             )
         if bounds == "lp":
-            return box, lp_tightened_bounds(self.network_, box)[0]
+            return box, lp_tightened_bounds(self.network_, box, time_limit)[0]
         return box, interval_bounds(self.network_, box)
 
     def to_milp(self, input_bounds=None, bounds="lp"):
@@ -585,7 +589,8 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         solve : bool, default=True
             Also solve the MILP (with HiGHS) to report its optimum and the root LP gap.
         time_limit : float, optional
-            Time limit of that solve in seconds.
+            Time limit in seconds of tightening plus solve: with ``bounds="lp"``,
+            tightening may use about half of it, as in :meth:`optimize`.
         solver_options : dict, optional
             HiGHS options for both the LP and the MILP solve.
         bounds : {"lp", "interval"}, default="lp"
@@ -614,7 +619,8 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         time_limit = check_positive_number(time_limit, "time_limit")
         weights = check_output_weights(output_weights, self.n_outputs_)
         start = time.perf_counter()
-        box, layer_bounds = self._box(input_bounds, bounds)
+        share = None if time_limit is None else TIGHTENING_SHARE * time_limit
+        box, layer_bounds = self._box(input_bounds, bounds, share)
         bound_time = time.perf_counter() - start
         arrays = build_milp_arrays(self.network_, box, layer_bounds, weights)
         lower = np.concatenate([L for L, _ in layer_bounds]) if layer_bounds else np.zeros(0)
@@ -635,7 +641,8 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         if solve:
             result = optimize_network(
                 self.network_, box, layer_bounds, weights, sense=sense,
-                time_limit=time_limit, candidates=self.candidate_inputs_, solver_options=solver_options,
+                time_limit=None if time_limit is None else max(time_limit - bound_time, 1e-3),
+                candidates=self.candidate_inputs_, solver_options=solver_options,
             )
             report.update(
                 milp_objective=result.objective,
@@ -689,8 +696,8 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
             Hand the solver a starting solution: the best of the stored
             training inputs and ``n_random_starts`` random points of the box,
             with all pre-activations, activations and binaries it implies.
-            With a start, HiGHS also runs without its RINS and RENS sub-MIP
-            heuristics (``HIGHS_OPTIONS_WITH_START`` in
+            With a start and ``solver="highs"``, HiGHS also runs without its
+            RINS and RENS sub-MIP heuristics (``HIGHS_OPTIONS_WITH_START`` in
             :mod:`sk_relaxreg.optimize`), which spend most of the time on these
             networks; set them to True in ``solver_options`` to restore them.
         n_random_starts : int, default=1000
@@ -703,10 +710,10 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         bounds : {"lp", "interval"}, default="lp"
             Bounds that give the big-M constants. "lp" tightens the interval
             bounds layer by layer with the LP relaxation of the layers before
-            (:mod:`sk_relaxreg.tightening`): two small LPs per unstable neuron,
+            (:mod:`sk_relaxreg.tightening`): at most two small LPs per unstable neuron,
             fewer binaries and smaller big-M constants. "interval" uses interval
-            arithmetic only, the bounds ``layer_bounds_`` that the penalties train on.
-            With a ``time_limit``, tightening may use half of it and the
+            arithmetic only, as the penalties do (``layer_bounds_`` on the default box).
+            With a ``time_limit``, tightening may use about half of it and the
             solver gets the rest; neurons left untightened keep valid interval bounds.
 
         Returns

@@ -175,8 +175,10 @@ class TractabilityScorer:
         One of :data:`COMPONENTS`: "blend", "accuracy", "neg_solve_effort",
         "neg_n_unstable" or "solved". It selects the value ``__call__``
         returns: the blend, the accuracy, minus the effort ``E``, minus the
-        number of unstable neurons (each costs one binary variable), or 1.0
-        when every solve of the fold ended as ``"optimal"`` and 0.0 otherwise.
+        number of neurons unstable under interval bounds (``n_unstable_``,
+        the count the penalties lower; with ``bounds="lp"`` the MILP may
+        carry fewer binaries), or 1.0 when every solve of the fold ended as
+        ``"optimal"`` and 0.0 otherwise.
     bounds : {"lp", "interval"}, default="lp"
         Big-M bounds of the MILP, as in :meth:`TractableMLPRegressor.optimize`.
         In time mode the effort includes the seconds spent tightening them;
@@ -531,7 +533,8 @@ def tractability_scoring(**scorer_params):
     * ``"blend"``: the value of :func:`make_tractability_scorer`;
     * ``"accuracy"``: the accuracy score alone;
     * ``"neg_solve_effort"``: minus the solve effort, penalties included;
-    * ``"neg_n_unstable"``: minus the number of unstable neurons over the box;
+    * ``"neg_n_unstable"``: minus the number of neurons unstable under interval
+      bounds over the box (``n_unstable_``);
     * ``"solved"``: 1.0 when the fold's solves ended as ``"optimal"``, else
       0.0, so ``mean_test_solved`` is the share of folds solved to optimality.
 

@@ -29,7 +29,8 @@ tolerances. Tightness: interval arithmetic solves a relaxation of the same LP
 (each ``h_k`` on its own box), so the bounds are never looser than the interval
 bounds. The first hidden layer's interval bounds are already exact.
 
-Cost: two LPs per unstable neuron of layers ``2..K``. The LP of a layer is
+Cost: at most two LPs per unstable neuron of layers ``2..K`` (the maximum is
+skipped when the minimum already shows the neuron active). The LP of a layer is
 built once; between neurons only its objective changes, so HiGHS re-solves
 from the previous basis. Stable neurons keep their interval bounds. A neuron
 whose LP fails (numerical trouble) keeps its interval bound, which is valid.
@@ -94,6 +95,8 @@ def _tighten_layer(network, input_bounds, bounds, l, L, U, deadline, tolerance, 
     unstable = np.flatnonzero((L < 0) & (U > 0))
     if unstable.size == 0:
         return True
+    if deadline is not None and time.perf_counter() > deadline:
+        return False
 
     # The first l hidden layers with layer l's affine map as output layer: its
     # outputs are the pre-activations of layer l.
@@ -105,20 +108,23 @@ def _tighten_layer(network, input_bounds, bounds, l, L, U, deadline, tolerance, 
             return False
         column = int(arrays.y_cols[j])
         highs.changeColCost(column, 1.0)
-        value = _solve(highs, highspy.ObjSense.kMinimize, info)
+        value = _solve(highs, highspy.ObjSense.kMinimize, info, deadline)
         if value is not None:
             L[j] = max(L[j], value - tolerance * (1.0 + abs(value)))
         # A neuron that the minimum already shows active needs no upper LP to be stable.
         if L[j] < 0:
-            value = _solve(highs, highspy.ObjSense.kMaximize, info)
+            value = _solve(highs, highspy.ObjSense.kMaximize, info, deadline)
             if value is not None:
                 U[j] = min(U[j], value + tolerance * (1.0 + abs(value)))
         highs.changeColCost(column, 0.0)
     return True
 
 
-def _solve(highs, sense, info):
+def _solve(highs, sense, info, deadline):
     highs.changeObjectiveSense(sense)
+    if deadline is not None:
+        # An LP stopped by this limit counts as failed, and its neuron keeps its interval bound.
+        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
     highs.run()
     info["n_lps"] += 1
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -128,7 +134,7 @@ def _solve(highs, sense, info):
 
 
 def _interval_step(W, b, L_prev, U_prev):
-    """Interval bounds of ``W max(0, z) + b`` for ``z`` in ``[L_prev, U_prev]``."""
+    """Return interval bounds of ``W max(0, z) + b`` for ``z`` in ``[L_prev, U_prev]``."""
     lower, upper = np.maximum(L_prev, 0.0), np.maximum(U_prev, 0.0)
     centre = W @ ((lower + upper) / 2) + b
     radius = np.abs(W) @ ((upper - lower) / 2)
@@ -136,5 +142,5 @@ def _interval_step(W, b, L_prev, U_prev):
 
 
 def _truncated(network, n_layers):
-    """The first ``n_layers`` affine layers of ``network``; the last of them becomes the output."""
+    """Return the first ``n_layers`` affine layers of ``network``, the last one as output layer."""
     return ReluNetwork(tuple(network.weights[:n_layers]), tuple(network.biases[:n_layers]))

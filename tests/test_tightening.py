@@ -139,6 +139,14 @@ def test_optimize_time_limit_covers_tightening(deep_model):
     assert result.objective == pytest.approx(result.predicted, rel=1e-6, abs=1e-6)
 
 
+def test_report_time_limit_covers_tightening(deep_model):
+    report = deep_model.tractability_report(time_limit=1e-3)
+
+    assert report["bounds"] == "lp"
+    assert report["milp_status"] in ("optimal", "time_limit")
+    assert report["n_unstable"] <= deep_model.n_unstable_
+
+
 def test_single_hidden_layer_needs_no_lp(peaks_data):
     X, y = peaks_data
     estimator = TractableMLPRegressor(hidden_layer_sizes=(8,), **FAST_TRAINING).fit(X, y)
