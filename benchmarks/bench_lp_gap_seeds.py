@@ -42,8 +42,8 @@ from sk_relaxreg import TractableMLPRegressor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
-#: How optimize() solves each BW+LP net. "interval" is the solve recorded before bound
-#: tightening existed: interval big-M constants and HiGHS's own RINS/RENS heuristics on.
+#: Keyword arguments of optimize() per solve setting. "interval" is the solve recorded before
+#: bound tightening existed: interval big-M constants and HiGHS's own RINS/RENS heuristics on.
 #: "lp" is optimize()'s default: LP-tightened bounds, RINS/RENS off.
 SOLVE_SETTINGS = {
     "interval": {"bounds": "interval", "solver_options": {

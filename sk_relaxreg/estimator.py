@@ -721,8 +721,8 @@ class TractableMLPRegressor(RegressorMixin, BaseEstimator):
         OptimizationResult
             With ``x``, ``objective``, ``predicted`` (forward pass at ``x``),
             ``status``, ``dual_bound``, ``mip_gap``, ``solve_time``,
-            ``bound_time`` (seconds of tightening), ``n_nodes`` and the model size. A time limit or infeasibility is a status, not
-            an exception.
+            ``bound_time`` (seconds of tightening), ``n_nodes`` and the model
+            size. A time limit or infeasibility is a status, not an exception.
 
         Raises
         ------

@@ -273,9 +273,9 @@ def _use_thread_count(threads):
     """Reset HiGHS's process-wide scheduler when a solve requests a new thread count.
 
     HiGHS fixes its thread pool when the first solve of the process starts (with
-    its default count when that solve set none, as the LPs of bound tightening do),
-    and a solve that then asks for another count fails unless the scheduler is
-    reset first. Resetting only on a change keeps repeated solves with the same
+    its default count when that solve set none, as the LPs of bound tightening do).
+    A later solve that requests another count fails unless the scheduler is reset
+    first. Resetting only on a change keeps repeated solves with the same
     count (as in a search) from resetting.
     """
     # NOTE: the reset is process-wide, so avoid changing "threads" while other threads

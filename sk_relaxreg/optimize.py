@@ -34,7 +34,8 @@ PYOMO_SOLVERS = {
 
 #: HiGHS options used when a starting solution is handed over; ``solver_options`` override them.
 #: On the 2-25x5-1 benchmark nets, which start from the best forward pass, the RINS and RENS
-#: sub-MIP heuristics took most of the solve time (docs/benchmarks.md, "HiGHS options").
+#: sub-MIP heuristics took most of the solve time (docs/benchmarks.md, "Tightened bounds and
+#: HiGHS options").
 HIGHS_OPTIONS_WITH_START = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 
 #: Share of ``time_limit`` that bound tightening may use; the MILP gets the rest.
@@ -68,8 +69,8 @@ def optimize_network(
     With ``bounds="lp"``, ``layer_bounds`` are replaced by the LP-tightened
     bounds of :func:`sk_relaxreg.tightening.lp_tightened_bounds`, computed in
     at most ``TIGHTENING_SHARE * time_limit`` seconds, and the MILP gets the
-    rest of ``time_limit``. Returns an :class:`OptimizationResult`; solver
-    limits and infeasibility are reported in its ``status``, never raised.
+    rest of ``time_limit``. Returns an :class:`OptimizationResult`, whose
+    ``status`` reports solver limits and infeasibility instead of raising them.
     """
     start = time.perf_counter()
     bound_time = 0.0

@@ -23,9 +23,9 @@ projecting it out gives the triangle). ``L^IBP`` and ``U^IBP`` are the interval
 bounds computed from the tightened bounds of layer ``l-1``.
 
 Validity: every input of the box gives a point of that LP, so the true
-pre-activation lies in ``[L_lj, U_lj]``; ``eps_lj = tolerance * (1 + |v|)``
-moves each LP value ``v`` outward to cover the solver's feasibility
-tolerances. Tightness: interval arithmetic solves a relaxation of the same LP
+pre-activation lies in ``[L_lj, U_lj]``. The padding ``eps_lj = tolerance *
+(1 + |v|)`` moves each LP value ``v`` outward to cover the solver's
+feasibility tolerances. Tightness: interval arithmetic solves a relaxation of the same LP
 (each ``h_k`` on its own box), so the bounds are never looser than the interval
 bounds. The first hidden layer's interval bounds are already exact.
 

@@ -222,7 +222,7 @@ def test_single_thread_option(peaks_model, default_optima):
     assert result.objective == pytest.approx(default.objective, abs=tolerance)
 
 
-def test_highs_heuristics_can_be_switched_back_on(peaks_model, default_optima):
+def test_highs_heuristics_switch_back_on(peaks_model, default_optima):
     # optimize() turns RINS/RENS off when it hands over a start; solver_options override that.
     default = default_optima["min"]
 

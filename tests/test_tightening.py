@@ -8,7 +8,7 @@ import pyomo.environ as pyo
 import pytest
 
 from sk_relaxreg import TractableMLPRegressor
-from sk_relaxreg.bounds import count_unstable, interval_bounds
+from sk_relaxreg.bounds import count_unstable
 from sk_relaxreg.milp import to_pyomo_model
 from sk_relaxreg.network import ReluNetwork
 from sk_relaxreg.tightening import lp_tightened_bounds
@@ -93,14 +93,15 @@ def test_bound_equals_independent_pyomo_lp(deep_model, deep_bounds, appsi_highs)
 
 
 @pytest.mark.parametrize("sense", ["min", "max"])
-def test_same_optimum_as_interval_bounds_and_grid(deep_model, sense):
+def test_optimum_matches_interval_and_grid(deep_model, sense):
     points = grid_points(deep_model.input_bounds_, n_per_axis=201)
     values = deep_model.predict(points)
 
     tightened = deep_model.optimize(sense=sense)
     interval = deep_model.optimize(sense=sense, bounds="interval")
 
-    assert tightened.status == interval.status == "optimal"
+    assert tightened.status == "optimal"
+    assert interval.status == "optimal"
     assert tightened.bounds == "lp"
     assert interval.bounds == "interval"
     assert tightened.bound_time > 0.0
@@ -117,7 +118,7 @@ def test_same_optimum_as_interval_bounds_and_grid(deep_model, sense):
         assert tightened.objective >= values.max() - 1e-4 * max(1.0, abs(values.max()))
 
 
-def test_time_limit_stops_tightening_with_valid_bounds(deep_model):
+def test_deadline_keeps_bounds_valid(deep_model):
     bounds, info = lp_tightened_bounds(deep_model.network_, deep_model.input_bounds_,
                                        time_limit=1e-9)
     points = grid_points(deep_model.input_bounds_, n_per_axis=101)
@@ -158,7 +159,7 @@ def test_single_hidden_layer_needs_no_lp(peaks_data):
     np.testing.assert_array_equal(bounds[0][1], estimator.layer_bounds_[0][1])
 
 
-def test_report_and_models_use_the_chosen_bounds(deep_model):
+def test_report_and_model_follow_bounds(deep_model):
     tightened = deep_model.tractability_report(solve=False)
     interval = deep_model.tractability_report(solve=False, bounds="interval")
     model = deep_model.to_milp()
@@ -179,7 +180,7 @@ def test_unknown_bounds_method_is_rejected(deep_model, method):
         getattr(deep_model, method)(bounds="exact")
 
 
-def test_add_to_model_rejects_unknown_bounds_method(deep_model):
+def test_add_to_model_rejects_bad_bounds(deep_model):
     model = pyo.ConcreteModel()
     model.x = pyo.Var(range(2))
     model.y = pyo.Var(range(1))
